@@ -1,0 +1,127 @@
+/*
+ * qdkim.h -- the interfaces of qmail-dkim's modules, one section per file.
+ *
+ * Every module returns; only main() in qmail-dkim.c decides whether the
+ * message is deferred or handed on.  A module that fails returns -1 and
+ * leaves a sentence for the qmail-send log in why (why.c).
+ */
+#ifndef QDKIM_H
+#define QDKIM_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Compile-time defaults; QMAILHOME comes from the Makefile. */
+#ifndef QMAILHOME
+#define QMAILHOME "/var/qmail"
+#endif
+#define HDR_MAX (1024 * 1024)	/* larger header blocks go out unsigned */
+#define KEY_MAX (64 * 1024)	/* no PEM private key is this big */
+#define RSA_MIN_BITS 1024	/* RFC 8301 3.2: signers MUST use >= 1024 */
+#define CHUNK (64 * 1024)
+
+/* why.c: the reason behind the last failure, for the Z record and syslog */
+extern char why[512];
+void why_set(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+void why_sys(const char *fmt, ...)	/* appends ": strerror(errno)" */
+    __attribute__((format(printf, 1, 2)));
+
+/* io.c: read and write through EINTR and short counts */
+int io_write(int fd, const char *buf, size_t len);
+ssize_t io_pread(int fd, char *buf, size_t len, off_t off);
+
+/* report.c: qmail-remote's report records on fd 1 */
+int report_temp(const char *text);	/* one "Z<text>\n\0" record */
+
+/* control.c: the qmail home and its one-value-per-file control files */
+const char *control_home(void);
+int control_readline(const char *path, char *buf, size_t size);
+				/* -1 error, 0 absent, 1 found */
+
+/* domain.c: domain names taken from untrusted message text */
+int domain_normalize(char *d);	/* lower-cases; 1 if a usable domain */
+const char *domain_parent(const char *d);	/* NULL at two labels */
+int selector_valid(const char *s);
+
+/* address.c: the domain of the first mailbox in an address header */
+int address_domain(const char *value, size_t len, char *out, size_t size);
+				/* 1 found and valid, 0 not */
+
+/* normalize.c: the one line-ending form every qmail version sends alike */
+struct norm {
+	int cr;			/* the last byte seen was a CR */
+	int any_cr;		/* a CR was seen at all */
+};
+size_t norm_lf(struct norm *n, char *buf, size_t len);
+size_t norm_crlf(const char *in, size_t len, char *out);
+
+/* message.c: reading the message once, as a stream */
+struct msg {
+	int fd;			/* a regular file, read with pread */
+	off_t start;		/* where the message begins in fd */
+	off_t size;		/* its length from start */
+	off_t pos;		/* next raw byte to read */
+	struct norm norm;
+	char last;		/* the last raw byte read */
+	int nul_in_header;
+	char *hdr;		/* the header block, normalized to LF */
+	size_t hdrlen;		/* up to and with the last header's LF */
+	char *rest;		/* body bytes read along with the header */
+	size_t restlen;
+};
+int msg_open(struct msg *m, int fd);	/* -1 error, 0 empty, 1 ready */
+int msg_header(struct msg *m);	/* -1 error, 0 too big, 1 read */
+ssize_t msg_read(struct msg *m, char *buf, size_t size);
+int msg_rewind(struct msg *m);	/* the message, from its start, on fd 0 */
+
+/* spool.c: a pipe on fd 0 becomes an unlinked temporary file */
+int spool_pipe(int fd);		/* returns the new fd, or -1 */
+
+/* header.c: splitting the header block into fields */
+struct field {
+	size_t off;		/* into the header block */
+	size_t len;		/* without the final LF */
+	size_t namelen;
+};
+struct header {
+	struct field *f;
+	size_t n;
+	size_t from;		/* index of the one From field */
+};
+int header_parse(const char *hdr, size_t len, struct header *h,
+    const char **reason);	/* -1 error, 0 unsignable, 1 ok */
+
+/* keys.c: control/domainkeys/DOMAIN/SELECTOR */
+#define KEY_RSA 1
+#define KEY_ED25519 2
+struct key {
+	char domain[256];
+	char selector[64];
+	char path[384];
+	char *pem;		/* starts at -----BEGIN */
+	int type;
+	int bits;
+};
+int keys_pick(const char *const *domains, size_t n, struct key *k);
+				/* -1 error, 0 no key, 1 found */
+
+/* sign.c: libopendkim */
+int sign_start(const struct key *k);	/* -1 error, 0 ready */
+/* the rest: -1 error, 0 the library finds it unsignable, 1 done */
+int sign_header(const char *field, size_t len);
+int sign_eoh(void);
+int sign_body(const char *buf, size_t len);
+int sign_finish(char **sighdr, size_t *len);	/* "DKIM-Signature: ...\n" */
+
+/* handoff.c: becoming the real qmail-remote */
+const char *handoff_real(void);
+int handoff_looped(void);	/* we were exec'd as the real one */
+void handoff_plain(const char *real, char **argv);
+void handoff_signed(const char *real, char **argv, struct msg *m,
+    const char *sighdr, size_t siglen);
+
+/* log.c: one syslog line per delivery */
+void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

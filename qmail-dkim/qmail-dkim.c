@@ -1,0 +1,140 @@
+/*
+ * qmail-dkim -- sign outgoing mail with DKIM, in qmail-remote's place.
+ *
+ * qmail has no filter hook at delivery time; the one program that sees
+ * every outgoing message is qmail-remote, which qmail-rspawn starts once
+ * per remote delivery.  qmail-dkim is installed under that name.  It
+ * reads the message on fd 0, picks the key of the From: domain (or of a
+ * parent domain, or of the envelope sender's), adds a DKIM-Signature
+ * field (RFC 6376, made by libopendkim), and execs the real qmail-remote
+ * with the signed message on fd 0 and the same argv.
+ *
+ * qmail-remote's contract binds every line: stderr is the report pipe,
+ * any exit status other than 0 and 111 bounces the message.  So there are
+ * exactly two ways out: become the real qmail-remote, with the message
+ * signed or byte for byte unchanged, or write one Z record (qmail-send
+ * keeps the message and retries) and exit 0.  A message that cannot be
+ * signed so that it verifies goes on unsigned: no signature is better
+ * than one that fails.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qdkim.h"
+
+static void
+temp(const char *text)
+{
+	char buf[sizeof why + 64];
+
+	log_line("deferred: %s", text);
+	snprintf(buf, sizeof buf, "qmail-dkim: %s. (#4.3.0)", text);
+	_exit(report_temp(buf) == -1 ? 111 : 0);
+}
+
+static void
+temp_why(void)
+{
+	temp(why);
+}
+
+static void
+pass(const char *real, char **argv, struct msg *m, const char *reason)
+{
+	log_line("not signed: %s", reason);
+	if (m != NULL && msg_rewind(m) == -1)
+		temp_why();
+	handoff_plain(real, argv);
+	temp_why();
+}
+
+/* The domain after the last @ of the envelope sender, if it has one. */
+static char *
+sender_domain(const char *sender, char *buf, size_t size)
+{
+	const char *at = strrchr(sender, '@');
+
+	if (at == NULL || strlen(at + 1) >= size)
+		return NULL;
+	strcpy(buf, at + 1);
+	return domain_normalize(buf) ? buf : NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char body[CHUNK];
+	char fromdom[256], envdom[256], *sighdr;
+	const char *domains[2], *real, *reason;
+	struct header h = { .f = NULL };
+	struct msg m;
+	struct key k;
+	size_t i, siglen;
+	ssize_t n = 0;
+	int r;
+
+	if (handoff_looped())
+		temp("the real qmail-remote is qmail-dkim itself; "
+		    "see qmail-dkim(8), INSTALLATION");
+	real = handoff_real();
+	if (access(real, X_OK) == -1) {
+		why_sys("cannot run %s", real);
+		temp_why();
+	}
+	if (argc < 4)	/* let the real one say what is wrong */
+		pass(real, argv, NULL, "usage");
+
+	r = msg_open(&m, 0);
+	if (r == -1)
+		temp_why();
+	if (r == 0)
+		pass(real, argv, &m, "empty message");
+	r = msg_header(&m);
+	if (r == -1)
+		temp_why();
+	if (r == 0)
+		pass(real, argv, &m, "header larger than 1 MB");
+	r = header_parse(m.hdr, m.hdrlen, &h, &reason);
+	if (r == -1)
+		temp("out of memory parsing the header");
+	if (r == 0)
+		pass(real, argv, &m, reason);
+
+	domains[0] = address_domain(m.hdr + h.f[h.from].off +
+	    h.f[h.from].namelen + 1, h.f[h.from].len - h.f[h.from].namelen - 1,
+	    fromdom, sizeof fromdom) ? fromdom : NULL;
+	domains[1] = sender_domain(argv[2], envdom, sizeof envdom);
+	r = keys_pick(domains, 2, &k);
+	if (r == -1)
+		temp_why();
+	if (r == 0)
+		pass(real, argv, &m, "no key for the From: or envelope domain");
+
+	if (sign_start(&k) == -1)
+		temp_why();
+	for (i = 0, r = 1; i < h.n && r == 1; i++)
+		r = sign_header(m.hdr + h.f[i].off, h.f[i].len);
+	if (r == 1)
+		r = sign_eoh();
+	while (r == 1 && (n = msg_read(&m, body, sizeof body)) > 0)
+		r = sign_body(body, (size_t)n);
+	if (n == -1)
+		temp_why();
+	/* qmail-remote refuses a last line without LF: leave it to it */
+	if (r == 1 && m.last != '\n')
+		pass(real, argv, &m, "the last line has no line end");
+	if (r == 1)
+		r = sign_finish(&sighdr, &siglen);
+	if (r == -1)
+		temp_why();
+	if (r == 0)
+		pass(real, argv, &m, why);
+
+	log_line("signed: d=%s s=%s a=%s", k.domain, k.selector,
+	    k.type == KEY_ED25519 ? "ed25519-sha256" : "rsa-sha256");
+	handoff_signed(real, argv, &m, sighdr, siglen);
+	temp_why();
+	return 0;
+}
