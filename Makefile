@@ -40,7 +40,7 @@ deps:
 
 check: deps
 	$(MAKE) all units
-	prove tests/
+	prove tests/ $(UNIT)
 
 demo: deps
 	$(MAKE) all
