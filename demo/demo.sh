@@ -1,0 +1,50 @@
+#!/bin/sh
+# make demo: qmail-dkim's main job on a built-in example.
+#
+# A throwaway qmail home gets a fresh 2048-bit key for example.com; the
+# sample message goes through qmail-dkim exactly as qmail-rspawn would
+# send it (fd 0 the queue file, fd 2 joined to fd 1, SIGPIPE ignored,
+# SIGCHLD blocked, environment reduced to PATH); a stand-in real
+# qmail-remote shows what it would put on the wire; dkimpy verifies it.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/qmail-dkim-demo.XXXXXX")
+trap 'rm -rf "$T"' EXIT INT TERM
+home=$T/qmail
+key=$home/control/domainkeys/example.com/default
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "1. a throwaway key: $key"
+mkdir -p "$home/bin" "$home/queue/mess" "${key%/*}" "$T/dns" "$T/out"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$key" 2>/dev/null
+p=$(openssl pkey -in "$key" -pubout -outform DER | base64 -w0)
+echo "v=DKIM1; k=rsa; p=$p" >"$T/dns/default._domainkey.example.com"
+echo "the TXT record to publish (here: a stand-in DNS directory):"
+echo "default._domainkey.example.com. IN TXT \"v=DKIM1; k=rsa; p=$(echo "$p" | cut -c1-40)...\""
+
+step "2. the real qmail-remote: a stand-in that records the wire bytes"
+cat >"$home/bin/qmail-remote.orig" <<EOS
+#!/usr/bin/python3
+import runpy, sys
+sys.argv[1:1] = ["--out", "$T/out", "--mode", "netqmail"]
+runpy.run_path("$top/tests/fake-remote.py", run_name="__main__")
+EOS
+chmod 755 "$home/bin/qmail-remote.orig"
+
+step "3. qmail-rspawn runs: qmail-remote gmail.example alice@example.com bob@gmail.example"
+/usr/bin/python3 "$top/tests/rspawn.py" --report "$T/report" --status "$T/status" \
+	--env="QMAILDKIM_HOME=$home" --env="PATH=$home/bin:/usr/bin:/bin" \
+	"$top/demo/sample.eml" "$top/qmail-dkim/qmail-dkim" \
+	gmail.example alice@example.com bob@gmail.example
+printf 'exit status %s, report to qmail-rspawn: ' "$(cat "$T/status")"
+perl -0777 -pe 's/\0/\\0/g; s/\n/\\n/g' "$T/report"
+echo
+
+step "4. what goes out on the wire"
+tr -d '\r' <"$T/out/wire"
+
+step "5. independent verifiers check the wire bytes: dkimpy"
+/usr/bin/python3 "$top/tests/verify-dkimpy.py" "$T/dns" "$T/out/wire"
+echo "and Mail::DKIM:"
+perl "$top/tests/verify-maildkim.pl" "$T/dns" "$T/out/wire"
