@@ -33,7 +33,17 @@ qmail-dkim/%.o: qmail-dkim/%.c qmail-dkim/qdkim.h
 tests/unit/t-%: tests/unit/t-%.c tests/unit/tap.h $(MODS)
 	$(CC) $(ALL_CFLAGS) -Iqmail-dkim $(ALL_LDFLAGS) -o $@ $< $(MODS) $(LIBS)
 
-units: $(UNIT)
+# A stand-in real qmail-remote that measures qmail-dkim's peak memory.
+tests/sink: tests/sink.c
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+# go-msgauth verifies Ed25519 (Debian's Mail::DKIM cannot); Debian ships
+# its source, built offline in GOPATH mode.
+tests/verify-msgauth: tests/verify-msgauth.go
+	GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= \
+	  GOCACHE=$(CURDIR)/tests/.gocache go build -o $@ tests/verify-msgauth.go
+
+units: $(UNIT) tests/sink tests/verify-msgauth
 
 deps:
 	@sh tests/deps.sh
@@ -55,6 +65,7 @@ install: all
 	  [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/; done; true
 
 clean:
-	rm -f qmail-dkim/qmail-dkim qmail-dkim/*.o $(UNIT)
+	rm -f qmail-dkim/qmail-dkim qmail-dkim/*.o $(UNIT) tests/sink tests/verify-msgauth
+	rm -rf tests/.gocache
 
 .PHONY: all units deps check demo install clean

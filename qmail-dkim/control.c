@@ -68,3 +68,34 @@ control_readline(const char *path, char *buf, size_t size)
 	buf[j - i] = '\0';
 	return 1;
 }
+
+/* The whole file, NUL-terminated: -1 error, 0 absent, 1 read. */
+int
+control_readfile(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		why_sys("cannot open %s", path);
+		return -1;
+	}
+	while ((n = io_pread(fd, buf + len, size - 1 - len, (off_t)len)) > 0)
+		if ((len += (size_t)n) == size - 1)
+			break;
+	close(fd);
+	if (n == -1) {
+		why_sys("cannot read %s", path);
+		return -1;
+	}
+	if (len == size - 1) {
+		why_set("%s is too long", path);
+		return -1;
+	}
+	buf[len] = '\0';
+	return 1;
+}

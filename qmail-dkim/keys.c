@@ -4,8 +4,10 @@
  * The layout is the one the existing qmail DKIM patches use, so their
  * keys work unchanged:
  *
- *	control/domainkeys/DOMAIN/selector	the selector (default "default")
- *	control/domainkeys/DOMAIN/SELECTOR	the private key, PEM
+ *	control/domainkeys/DOMAIN/selector	selectors, one a line
+ *						(default "default")
+ *	control/domainkeys/DOMAIN/SELECTOR	a private key, PEM
+ *	control/domainkeys/DOMAIN/identity	i=, optional
  *
  * A key is checked with OpenSSL before libopendkim sees it, because the
  * library prompts on the terminal for an encrypted key, reports a bad key
@@ -130,41 +132,16 @@ check_key(struct key *k)
 	return -1;
 }
 
-/* The key of one domain: -1 error, 0 no key, 1 found. */
+/* Reads and checks one key; -1 error, 0 absent, 1 loaded. */
 static int
-key_of(const char *domain, struct key *k)
+load_key(struct key *k)
 {
-	char dir[320], path[384];
 	struct stat st;
 	char *buf, *begin;
-	int r;
 
-	snprintf(dir, sizeof dir, "%s/control/domainkeys/%s", control_home(),
-	    domain);
-	if (stat(dir, &st) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		why_sys("cannot look at %s", dir);
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		why_set("%s is not a directory", dir);
-		return -1;
-	}
-	snprintf(path, sizeof path, "%s/selector", dir);
-	r = control_readline(path, k->selector, sizeof k->selector);
-	if (r == -1)
-		return -1;
-	if (r == 0)
-		strcpy(k->selector, "default");
-	if (!selector_valid(k->selector)) {
-		why_set("%s does not name a valid selector", path);
-		return -1;
-	}
-	snprintf(k->path, sizeof k->path, "%s/%s", dir, k->selector);
 	if (lstat(k->path, &st) == -1) {
 		if (errno == ENOENT)
-			return 0;	/* a directory without a key */
+			return 0;
 		why_sys("cannot look at the key %s", k->path);
 		return -1;
 	}
@@ -184,7 +161,143 @@ key_of(const char *domain, struct key *k)
 		k->pem = NULL;
 		return -1;
 	}
-	snprintf(k->domain, sizeof k->domain, "%s", domain);
+	return 1;
+}
+
+/*
+ * The selector file lists one selector a line (RFC 6376 3.1), several
+ * for several signatures: RSA beside Ed25519, or the old and the new key
+ * during a rollover.  Blank lines and # comments are skipped.
+ */
+static int
+read_selectors(const char *path, struct keyset *ks)
+{
+	char text[1024], *line, *save, *end;
+	size_t i;
+	int r;
+
+	ks->n = 0;
+	r = control_readfile(path, text, sizeof text);
+	if (r <= 0)
+		return r;
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " \t");
+		end = line + strcspn(line, "#");
+		while (end > line && strchr(" \t\r", end[-1]) != NULL)
+			end--;
+		*end = '\0';
+		if (*line == '\0')
+			continue;
+		if (!selector_valid(line) || strlen(line) >= sizeof
+		    ks->k[0].selector) {
+			why_set("%s: \"%s\" is not a valid selector", path,
+			    line);
+			return -1;
+		}
+		for (i = 0; i < ks->n; i++)
+			if (strcmp(ks->k[i].selector, line) == 0)
+				break;
+		if (i < ks->n)
+			continue;
+		if (ks->n == SEL_MAX) {
+			why_set("%s lists more than %d selectors", path,
+			    SEL_MAX);
+			return -1;
+		}
+		strcpy(ks->k[ks->n++].selector, line);
+	}
+	if (ks->n == 0) {
+		why_set("%s lists no selector", path);
+		return -1;
+	}
+	return 1;
+}
+
+/* RFC 6376 3.5 i=: [local-part]@domain, the domain d= or below it. */
+static int
+read_identity(const char *dir, struct keyset *ks)
+{
+	char path[400], dom[320];
+	const char *at, *p;
+	size_t dl = strlen(ks->domain), n;
+	int r;
+
+	snprintf(path, sizeof path, "%s/identity", dir);
+	r = control_readline(path, ks->identity, sizeof ks->identity);
+	if (r != 1) {
+		ks->identity[0] = '\0';
+		return r;
+	}
+	at = strrchr(ks->identity, '@');
+	for (p = ks->identity; at != NULL && p < at; p++)
+		if ((unsigned char)*p <= 32 || (unsigned char)*p >= 127 ||
+		    strchr(";=@", *p) != NULL)
+			break;
+	if (at != NULL && p == at) {
+		snprintf(dom, sizeof dom, "%s", at + 1);
+		n = strlen(dom);
+		if (domain_normalize(dom) && (strcmp(dom, ks->domain) == 0 ||
+		    (n > dl && dom[n - dl - 1] == '.' &&
+		    strcmp(dom + n - dl, ks->domain) == 0))) {
+			snprintf(ks->identity + (at + 1 - ks->identity),
+			    sizeof ks->identity - (size_t)(at + 1 -
+			    ks->identity), "%s", dom);
+			return 1;
+		}
+	}
+	why_set("%s: give user@%s, @%s or an address in a subdomain of it",
+	    path, ks->domain, ks->domain);
+	return -1;
+}
+
+/* The keys of one domain: -1 error, 0 no key, 1 found. */
+static int
+keys_of(const char *domain, struct keyset *ks)
+{
+	char dir[320], path[384];
+	struct stat st;
+	size_t i;
+	int r, listed;
+
+	snprintf(dir, sizeof dir, "%s/control/domainkeys/%s", control_home(),
+	    domain);
+	if (stat(dir, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		why_sys("cannot look at %s", dir);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		why_set("%s is not a directory", dir);
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/selector", dir);
+	r = read_selectors(path, ks);
+	if (r == -1)
+		return -1;
+	listed = r == 1;
+	if (!listed) {
+		ks->n = 1;
+		strcpy(ks->k[0].selector, "default");
+	}
+	snprintf(ks->domain, sizeof ks->domain, "%s", domain);
+	for (i = 0; i < ks->n; i++) {
+		snprintf(ks->k[i].path, sizeof ks->k[i].path, "%s/%s", dir,
+		    ks->k[i].selector);
+		r = load_key(&ks->k[i]);
+		if (r == -1)
+			return -1;
+		if (r == 0 && !listed)
+			return 0;	/* a directory without a key */
+		if (r == 0) {
+			why_set("the key %s, listed in %s, does not exist",
+			    ks->k[i].path, path);
+			return -1;
+		}
+	}
+	if (read_identity(dir, ks) == -1)
+		return -1;
 	return 1;
 }
 
@@ -194,7 +307,7 @@ key_of(const char *domain, struct key *k)
  * sender's.  NULL entries are skipped.
  */
 int
-keys_pick(const char *const *domains, size_t n, struct key *k)
+keys_pick(const char *const *domains, size_t n, struct keyset *ks)
 {
 	const char *d;
 	size_t i;
@@ -202,7 +315,7 @@ keys_pick(const char *const *domains, size_t n, struct key *k)
 
 	for (i = 0; i < n; i++)
 		for (d = domains[i]; d != NULL; d = domain_parent(d)) {
-			r = key_of(d, k);
+			r = keys_of(d, ks);
 			if (r != 0)
 				return r;
 		}

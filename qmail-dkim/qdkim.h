@@ -37,7 +37,8 @@ int report_temp(const char *text);	/* one "Z<text>\n\0" record */
 /* control.c: the qmail home and its one-value-per-file control files */
 const char *control_home(void);
 int control_readline(const char *path, char *buf, size_t size);
-				/* -1 error, 0 absent, 1 found */
+int control_readfile(const char *path, char *buf, size_t size);
+				/* both: -1 error, 0 absent, 1 found */
 
 /* domain.c: domain names taken from untrusted message text */
 int domain_normalize(char *d);	/* lower-cases; 1 if a usable domain */
@@ -92,27 +93,43 @@ struct header {
 int header_parse(const char *hdr, size_t len, struct header *h,
     const char **reason);	/* -1 error, 0 unsignable, 1 ok */
 
-/* keys.c: control/domainkeys/DOMAIN/SELECTOR */
+/* keys.c: control/domainkeys/DOMAIN/{selector,SELECTOR,identity} */
 #define KEY_RSA 1
 #define KEY_ED25519 2
+#define SEL_MAX 8		/* signatures per message, at most */
 struct key {
-	char domain[256];
 	char selector[64];
 	char path[384];
 	char *pem;		/* starts at -----BEGIN */
 	int type;
 	int bits;
 };
-int keys_pick(const char *const *domains, size_t n, struct key *k);
+struct keyset {
+	char domain[256];	/* d= */
+	char identity[320];	/* i=, or empty */
+	size_t n;
+	struct key k[SEL_MAX];	/* one signature each */
+};
+int keys_pick(const char *const *domains, size_t n, struct keyset *ks);
 				/* -1 error, 0 no key, 1 found */
 
-/* sign.c: libopendkim */
-int sign_start(const struct key *k);	/* -1 error, 0 ready */
+/* policy.c: how to sign, from control files */
+struct policy {
+	int hcanon, bcanon;	/* DKIM_CANON_SIMPLE or _RELAXED */
+	const char **sign;	/* field names, NULL-terminated */
+	const char **oversign;
+	unsigned long long expire;	/* seconds until x=, 0 for none */
+};
+int policy_load(struct policy *p);	/* -1 error, 0 loaded */
+
+/* sign.c: libopendkim, one handle per signature, all fed alike */
+int sign_start(const struct keyset *ks, const struct policy *p);
+				/* -1 error, 0 ready */
 /* the rest: -1 error, 0 the library finds it unsignable, 1 done */
 int sign_header(const char *field, size_t len);
 int sign_eoh(void);
 int sign_body(const char *buf, size_t len);
-int sign_finish(char **sighdr, size_t *len);	/* "DKIM-Signature: ...\n" */
+int sign_finish(char **sighdr, size_t *len);	/* the fields, LF ends */
 
 /* handoff.c: becoming the real qmail-remote */
 const char *handoff_real(void);

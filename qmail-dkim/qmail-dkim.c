@@ -50,16 +50,48 @@ pass(const char *real, char **argv, struct msg *m, const char *reason)
 	temp_why();
 }
 
-/* The domain after the last @ of the envelope sender, if it has one. */
-static char *
+static void
+log_signed(const struct keyset *ks)
+{
+	char list[SEL_MAX * 80];
+	size_t i, n = 0;
+
+	for (i = 0; i < ks->n; i++)
+		n += (size_t)snprintf(list + n, sizeof list - n, " s=%s a=%s",
+		    ks->k[i].selector, ks->k[i].type == KEY_ED25519 ?
+		    "ed25519-sha256" : "rsa-sha256");
+	log_line("signed: d=%s%s", ks->domain, list);
+}
+
+/*
+ * The envelope sender's domain.  Bounces ("") and double bounces ("#@[]")
+ * have none: they are signed for this host's own domain, qmail-send's
+ * control/bouncehost or else control/me (Gmail rejects unsigned bounces
+ * too).  -1 when a control file cannot be read.
+ */
+static int
 sender_domain(const char *sender, char *buf, size_t size)
 {
 	const char *at = strrchr(sender, '@');
+	char path[512];
+	int r;
 
-	if (at == NULL || strlen(at + 1) >= size)
-		return NULL;
-	strcpy(buf, at + 1);
-	return domain_normalize(buf) ? buf : NULL;
+	if (*sender == '\0' || strcmp(sender, "#@[]") == 0) {
+		snprintf(path, sizeof path, "%s/control/bouncehost",
+		    control_home());
+		r = control_readline(path, buf, size);
+		if (r == 0) {
+			snprintf(path, sizeof path, "%s/control/me",
+			    control_home());
+			r = control_readline(path, buf, size);
+		}
+		if (r != 1)
+			return r;
+	} else if (at == NULL || strlen(at + 1) >= size)
+		return 0;
+	else
+		strcpy(buf, at + 1);
+	return domain_normalize(buf);
 }
 
 int
@@ -70,7 +102,8 @@ main(int argc, char **argv)
 	const char *domains[2], *real, *reason;
 	struct header h = { .f = NULL };
 	struct msg m;
-	struct key k;
+	struct keyset ks;
+	struct policy pol;
 	size_t i, siglen;
 	ssize_t n = 0;
 	int r;
@@ -105,14 +138,17 @@ main(int argc, char **argv)
 	domains[0] = address_domain(m.hdr + h.f[h.from].off +
 	    h.f[h.from].namelen + 1, h.f[h.from].len - h.f[h.from].namelen - 1,
 	    fromdom, sizeof fromdom) ? fromdom : NULL;
-	domains[1] = sender_domain(argv[2], envdom, sizeof envdom);
-	r = keys_pick(domains, 2, &k);
+	r = sender_domain(argv[2], envdom, sizeof envdom);
+	if (r == -1)
+		temp_why();
+	domains[1] = r ? envdom : NULL;
+	r = keys_pick(domains, 2, &ks);
 	if (r == -1)
 		temp_why();
 	if (r == 0)
 		pass(real, argv, &m, "no key for the From: or envelope domain");
 
-	if (sign_start(&k) == -1)
+	if (policy_load(&pol) == -1 || sign_start(&ks, &pol) == -1)
 		temp_why();
 	for (i = 0, r = 1; i < h.n && r == 1; i++)
 		r = sign_header(m.hdr + h.f[i].off, h.f[i].len);
@@ -132,8 +168,7 @@ main(int argc, char **argv)
 	if (r == 0)
 		pass(real, argv, &m, why);
 
-	log_line("signed: d=%s s=%s a=%s", k.domain, k.selector,
-	    k.type == KEY_ED25519 ? "ed25519-sha256" : "rsa-sha256");
+	log_signed(&ks);
 	handoff_signed(real, argv, &m, sighdr, siglen);
 	temp_why();
 	return 0;

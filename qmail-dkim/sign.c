@@ -1,5 +1,8 @@
 /*
- * sign.c -- one DKIM signature made by libopendkim (RFC 6376 5).
+ * sign.c -- the DKIM signatures, made by libopendkim (RFC 6376 5).
+ *
+ * One library handle per signature (one per selector), all fed the same
+ * bytes: the message is read once whatever the number of signatures.
  *
  * The library is fed CRLF lines, as they will be on the wire: converting
  * here is faster than its FIXCRLF mode, and that mode aborts on a message
@@ -7,6 +10,7 @@
  * through dkim_header, which, unlike dkim_chunk, takes fields of any
  * length.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,28 +18,9 @@
 
 #include "qdkim.h"
 
-/* RFC 6376 5.4.1: the fields that carry the message's meaning */
-static const char *signhdrs[] = {
-	"From", "Sender", "Reply-To", "To", "Cc", "Subject", "Date",
-	"Message-ID", "In-Reply-To", "References", "MIME-Version",
-	"Content-Type", "Content-Transfer-Encoding", "Content-Disposition",
-	"Content-ID", "Content-Description", "Content-Language",
-	"List-Id", "List-Help", "List-Unsubscribe", "List-Unsubscribe-Post",
-	"List-Subscribe", "List-Post", "List-Owner", "List-Archive",
-	NULL
-};
-
-/*
- * RFC 6376 8.15: named once more than they occur, so that an added
- * instance breaks the signature.  Each must be in signhdrs too, or every
- * verifier fails.
- */
-static const char *oversignhdrs[] = {
-	"From", "To", "Cc", "Subject", "Date", "Reply-To", NULL
-};
-
 static DKIM_LIB *lib;
-static DKIM *dk;
+static DKIM *dk[SEL_MAX];
+static size_t ndk;
 static char crlf[2 * CHUNK];
 
 static const char *
@@ -46,10 +31,10 @@ status_text(DKIM_STAT st)
 	return s != NULL ? s : "unknown error";
 }
 
-int
-sign_start(const struct key *k)
+static int
+lib_start(const struct policy *p)
 {
-	DKIM_STAT st;
+	uint64_t ttl = p->expire;
 
 	lib = dkim_init(NULL, NULL);
 	if (lib == NULL) {
@@ -57,35 +42,72 @@ sign_start(const struct key *k)
 		return -1;
 	}
 	if (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS,
-	    signhdrs, sizeof(char **)) != DKIM_STAT_OK ||
+	    p->sign, sizeof(char **)) != DKIM_STAT_OK ||
 	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS,
-	    oversignhdrs, sizeof(char **)) != DKIM_STAT_OK) {
+	    p->oversign, sizeof(char **)) != DKIM_STAT_OK) {
 		why_set("cannot set libopendkim's header lists");
 		return -1;
 	}
-	/* explicit values: -1 or an unknown one makes the library abort() */
-	dk = dkim_sign(lib, (const unsigned char *)"qmail-dkim", NULL,
-	    (dkim_sigkey_t)k->pem, (const unsigned char *)k->selector,
-	    (const unsigned char *)k->domain, DKIM_CANON_RELAXED,
-	    DKIM_CANON_RELAXED, k->type == KEY_ED25519 ?
-	    DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256, -1, &st);
-	if (dk == NULL) {
-		why_set("libopendkim cannot sign for %s: %s", k->domain,
-		    status_text(st));
+	/* RFC 6376 3.5 x= */
+	if (ttl > 0 && dkim_options(lib, DKIM_OP_SETOPT,
+	    DKIM_OPTS_SIGNATURETTL, &ttl, sizeof ttl) != DKIM_STAT_OK) {
+		why_set("cannot set libopendkim's signature lifetime");
 		return -1;
+	}
+	return 0;
+}
+
+int
+sign_start(const struct keyset *ks, const struct policy *p)
+{
+	const struct key *k;
+	DKIM_STAT st;
+
+	if (lib_start(p) == -1)
+		return -1;
+	for (ndk = 0; ndk < ks->n; ndk++) {
+		k = &ks->k[ndk];
+		/* explicit values: -1 or an unknown one aborts the library;
+		 * the algorithm follows the key, checked in keys.c, since
+		 * an RSA key asked for Ed25519 makes a bogus signature */
+		dk[ndk] = dkim_sign(lib, (const unsigned char *)"qmail-dkim",
+		    NULL, (dkim_sigkey_t)k->pem,
+		    (const unsigned char *)k->selector,
+		    (const unsigned char *)ks->domain, p->hcanon, p->bcanon,
+		    k->type == KEY_ED25519 ? DKIM_SIGN_ED25519SHA256 :
+		    DKIM_SIGN_RSASHA256, -1, &st);
+		if (dk[ndk] == NULL) {
+			why_set("libopendkim cannot sign with %s: %s",
+			    k->path, status_text(st));
+			return -1;
+		}
+		/* unwrapped, the field is hashed as it is emitted: simple
+		 * header canonicalization otherwise fails (seen with
+		 * Ed25519; libopendkim-facts.md) */
+		if (p->hcanon == DKIM_CANON_SIMPLE &&
+		    dkim_set_margin(dk[ndk], 0) != DKIM_STAT_OK) {
+			why_set("cannot set libopendkim's margin");
+			return -1;
+		}
+		if (ks->identity[0] != '\0' && dkim_set_signer(dk[ndk],
+		    (const unsigned char *)ks->identity) != DKIM_STAT_OK) {
+			why_set("libopendkim refuses the identity %s",
+			    ks->identity);
+			return -1;
+		}
 	}
 	return 0;
 }
 
 /* Returns 1 if taken, 0 if the library finds the message unsignable. */
 static int
-verdict(DKIM_STAT st, const char *step)
+verdict(DKIM_STAT st, DKIM *d, const char *step)
 {
 	const char *e;
 
 	if (st == DKIM_STAT_OK)
 		return 1;
-	e = dkim_geterror(dk);
+	e = dkim_geterror(d);
 	why_set("libopendkim %s: %s%s%s", step, status_text(st),
 	    e != NULL && *e ? ": " : "", e != NULL ? e : "");
 	return st == DKIM_STAT_SYNTAX ? 0 : -1;
@@ -96,7 +118,9 @@ sign_header(const char *field, size_t len)
 {
 	static char *buf;
 	static size_t cap;
+	size_t i;
 	char *p;
+	int r;
 
 	if (2 * len > cap) {
 		p = realloc(buf, 2 * len);
@@ -108,27 +132,44 @@ sign_header(const char *field, size_t len)
 		cap = 2 * len;
 	}
 	len = norm_crlf(field, len, buf);
-	return verdict(dkim_header(dk, (unsigned char *)buf, len), "header");
+	for (i = 0; i < ndk; i++) {
+		r = verdict(dkim_header(dk[i], (unsigned char *)buf, len),
+		    dk[i], "header");
+		if (r != 1)
+			return r;
+	}
+	return 1;
 }
 
 int
 sign_eoh(void)
 {
-	return verdict(dkim_eoh(dk), "end of header");
+	size_t i;
+	int r;
+
+	for (i = 0; i < ndk; i++) {
+		r = verdict(dkim_eoh(dk[i]), dk[i], "end of header");
+		if (r != 1)
+			return r;
+	}
+	return 1;
 }
 
 int
 sign_body(const char *buf, size_t len)
 {
-	size_t k, n;
+	size_t k, n, i;
 	int r;
 
 	while (len > 0) {
 		k = len < CHUNK ? len : CHUNK;
 		n = norm_crlf(buf, k, crlf);
-		r = verdict(dkim_body(dk, (unsigned char *)crlf, n), "body");
-		if (r != 1)
-			return r;
+		for (i = 0; i < ndk; i++) {
+			r = verdict(dkim_body(dk[i], (unsigned char *)crlf, n),
+			    dk[i], "body");
+			if (r != 1)
+				return r;
+		}
 		buf += k;
 		len -= k;
 	}
@@ -136,37 +177,41 @@ sign_body(const char *buf, size_t len)
 }
 
 /*
- * The complete field, "DKIM-Signature: ...\n".  The library folds with
- * CRLF TAB; the queue form is LF, since qmail-remote turns every LF into
- * CRLF and a stored CR would go out as CR CR LF.
+ * The complete fields, "DKIM-Signature: ...\n" each.  The library folds
+ * with CRLF TAB; the queue form is LF, since qmail-remote turns every LF
+ * into CRLF and a stored CR would go out as CR CR LF.
  */
 int
 sign_finish(char **sighdr, size_t *len)
 {
 	static const char name[] = "DKIM-Signature: ";
-	unsigned char *v;
-	size_t vlen, i, n;
+	unsigned char *v[SEL_MAX];
+	size_t vlen[SEL_MAX], total = 0, i, j, n = 0;
 	char *out;
 	int r;
 
-	r = verdict(dkim_eom(dk, NULL), "end of message");
-	if (r != 1)
-		return r;
-	r = verdict(dkim_getsighdr_d(dk, sizeof name - 1, &v, &vlen),
-	    "signature");
-	if (r != 1)
-		return r;
-	out = malloc(sizeof name + vlen + 1);
+	for (i = 0; i < ndk; i++) {
+		r = verdict(dkim_eom(dk[i], NULL), dk[i], "end of message");
+		if (r == 1)
+			r = verdict(dkim_getsighdr_d(dk[i], sizeof name - 1,
+			    &v[i], &vlen[i]), dk[i], "signature");
+		if (r != 1)
+			return r;
+		total += sizeof name + vlen[i];
+	}
+	out = malloc(total + 1);
 	if (out == NULL) {
 		why_set("out of memory for the signature");
 		return -1;
 	}
-	memcpy(out, name, sizeof name - 1);
-	n = sizeof name - 1;
-	for (i = 0; i < vlen; i++)
-		if (v[i] != '\r')
-			out[n++] = (char)v[i];
-	out[n++] = '\n';
+	for (i = 0; i < ndk; i++) {
+		memcpy(out + n, name, sizeof name - 1);
+		n += sizeof name - 1;
+		for (j = 0; j < vlen[i]; j++)
+			if (v[i][j] != '\r')
+				out[n++] = (char)v[i][j];
+		out[n++] = '\n';
+	}
 	*sighdr = out;
 	*len = n;
 	return 1;
