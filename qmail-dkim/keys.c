@@ -304,10 +304,12 @@ keys_of(const char *domain, struct keyset *ks)
 /*
  * Tries each domain of the list, then its parents, in order: the From:
  * domain first (DMARC alignment, RFC 7489 3.1), then the envelope
- * sender's.  NULL entries are skipped.
+ * sender's.  NULL entries are skipped, and so are domains that
+ * control/dkimsenders does not let this envelope sender use.
  */
 int
-keys_pick(const char *const *domains, size_t n, struct keyset *ks)
+keys_pick(const char *const *domains, size_t n, const char *sender,
+    struct keyset *ks)
 {
 	const char *d;
 	size_t i;
@@ -315,6 +317,8 @@ keys_pick(const char *const *domains, size_t n, struct keyset *ks)
 
 	for (i = 0; i < n; i++)
 		for (d = domains[i]; d != NULL; d = domain_parent(d)) {
+			if (!allow_check(d, sender))
+				continue;	/* control/dkimsenders */
 			r = keys_of(d, ks);
 			if (r != 0)
 				return r;

@@ -110,8 +110,14 @@ struct keyset {
 	size_t n;
 	struct key k[SEL_MAX];	/* one signature each */
 };
-int keys_pick(const char *const *domains, size_t n, struct keyset *ks);
+int keys_pick(const char *const *domains, size_t n, const char *sender,
+    struct keyset *ks);
 				/* -1 error, 0 no key, 1 found */
+
+/* allow.c: control/dkimsenders, which senders may use which key */
+int allow_load(void);		/* -1 error, 0 loaded (or absent) */
+int allow_check(const char *domain, const char *sender);
+				/* sender: a domain, "" for a bounce */
 
 /* policy.c: how to sign, from control files */
 struct policy {

@@ -63,35 +63,43 @@ log_signed(const struct keyset *ks)
 	log_line("signed: d=%s%s", ks->domain, list);
 }
 
-/*
- * The envelope sender's domain.  Bounces ("") and double bounces ("#@[]")
- * have none: they are signed for this host's own domain, qmail-send's
- * control/bouncehost or else control/me (Gmail rejects unsigned bounces
- * too).  -1 when a control file cannot be read.
- */
+/* qmail-send's envelope senders for bounces and double bounces */
+static int
+is_bounce(const char *sender)
+{
+	return *sender == '\0' || strcmp(sender, "#@[]") == 0;
+}
+
+/* The domain after the last @ of the envelope sender: 1 valid, 0 not. */
 static int
 sender_domain(const char *sender, char *buf, size_t size)
 {
 	const char *at = strrchr(sender, '@');
+
+	if (at == NULL || strlen(at + 1) >= size)
+		return 0;
+	strcpy(buf, at + 1);
+	return domain_normalize(buf);
+}
+
+/*
+ * This host's own domain, for bounces, which have no envelope domain:
+ * qmail-send's control/bouncehost, else control/me (Gmail rejects
+ * unsigned bounces too).  -1 when a control file cannot be read.
+ */
+static int
+own_domain(char *buf, size_t size)
+{
 	char path[512];
 	int r;
 
-	if (*sender == '\0' || strcmp(sender, "#@[]") == 0) {
-		snprintf(path, sizeof path, "%s/control/bouncehost",
-		    control_home());
+	snprintf(path, sizeof path, "%s/control/bouncehost", control_home());
+	r = control_readline(path, buf, size);
+	if (r == 0) {
+		snprintf(path, sizeof path, "%s/control/me", control_home());
 		r = control_readline(path, buf, size);
-		if (r == 0) {
-			snprintf(path, sizeof path, "%s/control/me",
-			    control_home());
-			r = control_readline(path, buf, size);
-		}
-		if (r != 1)
-			return r;
-	} else if (at == NULL || strlen(at + 1) >= size)
-		return 0;
-	else
-		strcpy(buf, at + 1);
-	return domain_normalize(buf);
+	}
+	return r == 1 ? domain_normalize(buf) : r;
 }
 
 int
@@ -99,7 +107,7 @@ main(int argc, char **argv)
 {
 	static char body[CHUNK];
 	char fromdom[256], envdom[256], *sighdr;
-	const char *domains[2], *real, *reason;
+	const char *domains[2], *real, *reason, *sender;
 	struct header h = { .f = NULL };
 	struct msg m;
 	struct keyset ks;
@@ -138,11 +146,17 @@ main(int argc, char **argv)
 	domains[0] = address_domain(m.hdr + h.f[h.from].off +
 	    h.f[h.from].namelen + 1, h.f[h.from].len - h.f[h.from].namelen - 1,
 	    fromdom, sizeof fromdom) ? fromdom : NULL;
-	r = sender_domain(argv[2], envdom, sizeof envdom);
-	if (r == -1)
+	if (is_bounce(argv[2])) {
+		r = own_domain(envdom, sizeof envdom);
+		sender = "";
+	} else {
+		r = sender_domain(argv[2], envdom, sizeof envdom);
+		sender = r ? envdom : "-";	/* "-" matches only "*" */
+	}
+	if (r == -1 || allow_load() == -1)
 		temp_why();
 	domains[1] = r ? envdom : NULL;
-	r = keys_pick(domains, 2, &ks);
+	r = keys_pick(domains, 2, sender, &ks);
 	if (r == -1)
 		temp_why();
 	if (r == 0)
