@@ -43,7 +43,11 @@ tests/verify-msgauth: tests/verify-msgauth.go
 	GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= \
 	  GOCACHE=$(CURDIR)/tests/.gocache go build -o $@ tests/verify-msgauth.go
 
-units: $(UNIT) tests/sink tests/verify-msgauth
+# Catches qmail-dkim's syslog lines for tests/170-log.t.
+tests/syslog-shim.so: tests/syslog-shim.c
+	$(CC) $(ALL_CFLAGS) -shared -fPIC -o $@ $<
+
+units: $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
 
 deps:
 	@sh tests/deps.sh
@@ -65,7 +69,7 @@ install: all
 	  [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/; done; true
 
 clean:
-	rm -f qmail-dkim/qmail-dkim qmail-dkim/*.o $(UNIT) tests/sink tests/verify-msgauth
+	rm -f qmail-dkim/qmail-dkim qmail-dkim/*.o $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
 	rm -rf tests/.gocache
 
 .PHONY: all units deps check demo install clean
