@@ -78,6 +78,13 @@ handoff_plain(const char *real, char **argv)
 	become(real, argv);
 }
 
+/* After a failed write: 0 to stop for now (pipe full), -1 error. */
+static int
+stalled(void)
+{
+	return errno == EAGAIN ? 0 : -1;
+}
+
 /* Moves bytes to the pipe: 1 all done, 0 the pipe is full, -1 error. */
 static int
 push(struct push *s)
@@ -86,15 +93,19 @@ push(struct push *s)
 
 	while (s->hdrlen > 0) {
 		w = write(s->out, s->hdr, s->hdrlen);
+		if (w == -1 && errno == EINTR)
+			continue;
 		if (w == -1)
-			goto fail;
+			return stalled();
 		s->hdr += w;
 		s->hdrlen -= (size_t)w;
 	}
 	while (!s->normalize && s->pos < s->end) {
 		w = sendfile(s->out, s->in, &s->pos, (size_t)(s->end - s->pos));
+		if (w == -1 && errno == EINTR)
+			continue;
 		if (w == -1)
-			goto fail;
+			return stalled();
 		if (w == 0) {
 			errno = EIO;	/* the file got shorter */
 			return -1;
@@ -104,7 +115,8 @@ push(struct push *s)
 		if (s->bufoff == s->buflen) {
 			if (s->pos == s->end)
 				return 1;
-			n = io_pread(s->in, s->buf, CHUNK, s->pos);
+			n = io_pread(s->in, s->buf, s->end - s->pos < CHUNK ?
+			    (size_t)(s->end - s->pos) : CHUNK, s->pos);
 			if (n <= 0) {
 				if (n == 0)
 					errno = EIO;
@@ -116,15 +128,13 @@ push(struct push *s)
 			continue;
 		}
 		w = write(s->out, s->buf + s->bufoff, s->buflen - s->bufoff);
+		if (w == -1 && errno == EINTR)
+			continue;
 		if (w == -1)
-			goto fail;
+			return stalled();
 		s->bufoff += (size_t)w;
 	}
 	return 1;
-fail:
-	if (errno == EINTR)
-		return push(s);
-	return errno == EAGAIN ? 0 : -1;
 }
 
 static void
