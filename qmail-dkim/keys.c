@@ -59,6 +59,11 @@ read_key(const char *path)
 		why_set("the key %s is not a regular file", path);
 		goto fail;
 	}
+	if (st.st_mode & S_IWOTH) {
+		why_set("the key %s is world-writable: anyone could replace "
+		    "it", path);
+		goto fail;
+	}
 	if (st.st_size > KEY_MAX) {
 		why_set("the key %s is too large to be a private key", path);
 		goto fail;
@@ -270,6 +275,11 @@ keys_of(const char *domain, struct keyset *ks)
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		why_set("%s is not a directory", dir);
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		why_set("%s is world-writable: anyone could put a key there",
+		    dir);
 		return -1;
 	}
 	snprintf(path, sizeof path, "%s/selector", dir);

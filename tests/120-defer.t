@@ -4,7 +4,7 @@
 # qmail-remote not run (so nothing half-signed goes out).
 . "${0%/*}/lib.sh"
 [ -x "$QDKIM" ] || skip_all "qmail-dkim is not built"
-plan 39
+plan 47
 
 M=$TOP/tests/msg/simple.eml
 K=control/domainkeys/example.com
@@ -80,3 +80,13 @@ deferred "QMAILREMOTE set and no bin/qmail-remote" "bin/qmail-remote:"
 mv "$T/qmail/bin/qmail-remote.orig" "$T/qmail/bin/qmail-remote"
 deliver --env=QMAILREMOTE=/somewhere/qmail-dkim "$M"
 ok "QMAILREMOTE set: bin/qmail-remote runs and the message verifies" verify_dkimpy "$T/out/wire"
+
+setup_home notqmail
+make_key example.com
+chmod o+w "$T/qmail/$K/default"
+deliver "$M"
+deferred "a world-writable key" "world-writable"
+chmod o-w "$T/qmail/$K/default"
+chmod 1777 "$T/qmail/$K"
+deliver "$M"
+deferred "a world-writable key directory" "world-writable"
