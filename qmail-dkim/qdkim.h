@@ -127,6 +127,7 @@ struct policy {
 	unsigned long long expire;	/* seconds until x=, 0 for none */
 };
 int policy_load(struct policy *p);	/* -1 error, 0 loaded */
+void policy_narrow(struct policy *p, const char *hdr, const struct header *h);
 
 /* sign.c: libopendkim, one handle per signature, all fed alike */
 int sign_start(const struct keyset *ks, const struct policy *p);

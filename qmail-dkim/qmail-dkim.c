@@ -162,7 +162,10 @@ main(int argc, char **argv)
 	if (r == 0)
 		pass(real, argv, &m, "no key for the From: or envelope domain");
 
-	if (policy_load(&pol) == -1 || sign_start(&ks, &pol) == -1)
+	if (policy_load(&pol) == -1)
+		temp_why();
+	policy_narrow(&pol, m.hdr, &h);
+	if (sign_start(&ks, &pol) == -1)
 		temp_why();
 	for (i = 0, r = 1; i < h.n && r == 1; i++)
 		r = sign_header(m.hdr + h.f[i].off, h.f[i].len);

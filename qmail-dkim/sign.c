@@ -81,6 +81,13 @@ sign_start(const struct keyset *ks, const struct policy *p)
 			    k->path, status_text(st));
 			return -1;
 		}
+		/* a bad key is otherwise reported only at dkim_eom */
+		st = dkim_privkey_load(dk[ndk]);
+		if (st != DKIM_STAT_OK) {
+			why_set("the key %s is not a private key libopendkim "
+			    "can use: %s", k->path, status_text(st));
+			return -1;
+		}
 		/* unwrapped, the field is hashed as it is emitted: simple
 		 * header canonicalization otherwise fails (seen with
 		 * Ed25519; libopendkim-facts.md) */
