@@ -102,23 +102,51 @@ own_domain(char *buf, size_t size)
 	return r == 1 ? domain_normalize(buf) : r;
 }
 
+/*
+ * Feeds the header fields and the body to the signatures, reading the
+ * message on from where msg_header stopped: -1 error, 0 unsignable (the
+ * reason in why), 1 signed.
+ */
+static int
+sign_message(struct msg *m, const struct header *h, char **sighdr,
+    size_t *siglen)
+{
+	static char body[CHUNK];
+	ssize_t n = 0;
+	size_t i;
+	int r;
+
+	for (i = 0, r = 1; i < h->n && r == 1; i++)
+		r = sign_header(m->hdr + h->f[i].off, h->f[i].len);
+	if (r == 1)
+		r = sign_eoh();
+	while (r == 1 && (n = msg_read(m, body, sizeof body)) > 0)
+		r = sign_body(body, (size_t)n);
+	if (n == -1)
+		return -1;
+	/* qmail-remote refuses a last line without LF: leave it to it */
+	if (r == 1 && m->last != '\n') {
+		why_set("the last line has no line end");
+		return 0;
+	}
+	return r == 1 ? sign_finish(sighdr, siglen) : r;
+}
+
 int
 main(int argc, char **argv)
 {
-	static char body[CHUNK];
 	char fromdom[256], envdom[256], *sighdr;
 	const char *domains[2], *real, *reason, *sender;
 	struct header h = { .f = NULL };
 	struct msg m;
 	struct keyset ks;
 	struct policy pol;
-	size_t i, siglen;
-	ssize_t n = 0;
+	size_t siglen;
 	int r;
 
 	if (handoff_looped())
 		temp("the real qmail-remote is qmail-dkim itself; "
-		    "see qmail-dkim(8), INSTALLATION");
+		    "see qmail-dkim-install(8)");
 	real = handoff_real();
 	if (access(real, X_OK) == -1) {
 		why_sys("cannot run %s", real);
@@ -167,19 +195,7 @@ main(int argc, char **argv)
 	policy_narrow(&pol, m.hdr, &h);
 	if (sign_start(&ks, &pol) == -1)
 		temp_why();
-	for (i = 0, r = 1; i < h.n && r == 1; i++)
-		r = sign_header(m.hdr + h.f[i].off, h.f[i].len);
-	if (r == 1)
-		r = sign_eoh();
-	while (r == 1 && (n = msg_read(&m, body, sizeof body)) > 0)
-		r = sign_body(body, (size_t)n);
-	if (n == -1)
-		temp_why();
-	/* qmail-remote refuses a last line without LF: leave it to it */
-	if (r == 1 && m.last != '\n')
-		pass(real, argv, &m, "the last line has no line end");
-	if (r == 1)
-		r = sign_finish(&sighdr, &siglen);
+	r = sign_message(&m, &h, &sighdr, &siglen);
 	if (r == -1)
 		temp_why();
 	if (r == 0)
