@@ -73,3 +73,167 @@ clean:
 	rm -rf tests/.gocache
 
 .PHONY: all units deps check demo install clean
+
+# make bench: qmail-dkim beside dkimpy, Mail::DKIM and the machine's limits,
+# one table and a plot in bench/out/ (bench/bench.sh).  Not part of check.
+bench: deps
+	$(MAKE) all units
+	sh bench/bench.sh
+
+.PHONY: bench
+
+# --- never lose a message: sanitizers, valgrind, fuzzing, lint --------------
+# Everything is built under build/, apart from the normal objects.
+#
+#   make check-asan      qmail-dkim and the unit tests built with ASan+UBSan,
+#                        the whole prove suite run against that binary
+#   make check-valgrind  the end-to-end tests with qmail-dkim under valgrind
+#   make fuzz            both libFuzzer harnesses, FUZZ_SECONDS each, at once
+#   make fuzz-regress    the harnesses over the seeds and past crashes only
+#   make lint            cppcheck and clang-tidy on qmail-dkim/*.c, shellcheck
+#                        on the scripts; non-zero on any finding
+BUILD        = build
+SAN          = -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+SAN_CFLAGS   = $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) -O1 -g $(SAN)
+
+ASAN_DIR     = $(BUILD)/asan
+ASAN_LOG     = $(CURDIR)/$(ASAN_DIR)/log
+ASAN_OBJS    = $(patsubst qmail-dkim/%.c,$(ASAN_DIR)/%.o,$(SRCS))
+ASAN_MODS    = $(filter-out $(ASAN_DIR)/qmail-dkim.o,$(ASAN_OBJS))
+ASAN_UNIT    = $(patsubst tests/unit/%.c,$(ASAN_DIR)/%,$(wildcard tests/unit/t-*.c))
+# static runtimes: the syslog shim test LD_PRELOADs before them otherwise
+ASAN_LDFLAGS = $(ALL_LDFLAGS) $(SAN) -static-libasan -static-libubsan
+
+$(ASAN_DIR)/%.o: qmail-dkim/%.c qmail-dkim/qdkim.h
+	@mkdir -p $(ASAN_DIR)
+	$(CC) $(SAN_CFLAGS) -c -o $@ $<
+
+$(ASAN_DIR)/sanitizer-options.o: fuzz/sanitizer-options.c
+	@mkdir -p $(ASAN_DIR)
+	$(CC) $(SAN_CFLAGS) -DSAN_LOG='"$(ASAN_LOG)/san"' -c -o $@ $<
+
+$(ASAN_DIR)/qmail-dkim: $(ASAN_OBJS) $(ASAN_DIR)/sanitizer-options.o
+	$(CC) $(SAN_CFLAGS) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(ASAN_DIR)/t-%: tests/unit/t-%.c tests/unit/tap.h $(ASAN_MODS) $(ASAN_DIR)/sanitizer-options.o
+	$(CC) $(SAN_CFLAGS) -Iqmail-dkim $(ASAN_LDFLAGS) -o $@ $< \
+	  $(ASAN_MODS) $(ASAN_DIR)/sanitizer-options.o $(LIBS)
+
+# QDKIM_WRAPPED makes the descriptor and address-space limit cases skip:
+# they would measure the sanitizer, not qmail-dkim.
+check-asan: deps
+	$(MAKE) all units $(ASAN_DIR)/qmail-dkim $(ASAN_UNIT)
+	rm -rf $(ASAN_LOG) && mkdir -m 1777 $(ASAN_LOG)
+	QDKIM=$(CURDIR)/$(ASAN_DIR)/qmail-dkim QDKIM_WRAPPED=asan \
+	  prove tests/ $(ASAN_UNIT); rc=$$?; \
+	for f in $(ASAN_LOG)/*; do \
+	  [ -f "$$f" ] || continue; echo "== $$f"; cat "$$f"; rc=1; done; \
+	exit $$rc
+
+# valgrind runs qmail-dkim through a wrapper (perl: sh would clear the
+# signal mask); its reports go to files, never to fd 2, the report pipe.
+# --error-exitcode catches what is found before a Z record's _exit; what is
+# found before the exec of the real qmail-remote is only in the files, so
+# the files are read afterwards.  The suppressions are libopendkim's own
+# documented leak (fuzz/valgrind.supp).
+VG_DIR  = $(BUILD)/valgrind
+VG_OPTS = --error-exitcode=99 --num-callers=40 --leak-check=full --show-leak-kinds=definite \
+          --errors-for-leak-kinds=definite --track-fds=no --vgdb=no \
+          --suppressions=$(CURDIR)/fuzz/valgrind.supp
+# 140-large measures qmail-dkim's peak RSS, which under valgrind is valgrind's
+VG_TESTS = $(filter-out tests/140-large.t,$(wildcard tests/1*.t tests/3*.t tests/4*.t))
+
+check-valgrind: deps
+	$(MAKE) all units
+	rm -rf $(VG_DIR) && mkdir -p $(VG_DIR) && mkdir -m 1777 $(VG_DIR)/log
+	printf '%s\n' '#!/usr/bin/perl' \
+	  'exec "/usr/bin/valgrind", "-q", "--log-file=$(CURDIR)/$(VG_DIR)/log/vg.%p.txt",' \
+	  '  "--xml=yes", "--xml-file=$(CURDIR)/$(VG_DIR)/log/vg.%p.xml",' \
+	  '  qw($(VG_OPTS)), "$(CURDIR)/qmail-dkim/qmail-dkim", @ARGV or exit 111;' \
+	  >$(VG_DIR)/qmail-dkim
+	chmod 755 $(VG_DIR)/qmail-dkim
+	QDKIM=$(CURDIR)/$(VG_DIR)/qmail-dkim QDKIM_WRAPPED=valgrind \
+	  prove $(VG_TESTS); rc=$$?; \
+	n=$$(ls $(VG_DIR)/log/*.xml 2>/dev/null | wc -l); \
+	bad=$$(grep -l '<error>' $(VG_DIR)/log/*.xml 2>/dev/null); \
+	echo "check-valgrind: $$n runs under valgrind"; \
+	[ "$$n" -gt 0 ] || rc=1; \
+	for f in $$bad; do echo "== $${f%.xml}.txt"; cat "$${f%.xml}.txt"; rc=1; done; \
+	exit $$rc
+
+# libFuzzer harnesses (clang, from Debian), linked with module objects of
+# their own: modules return, never exit.
+FUZZ_SECONDS = 60
+FUZZ_CC      = clang
+FUZZ_DIR     = $(BUILD)/fuzz
+FUZZ_CFLAGS  = -std=gnu11 -D_GNU_SOURCE -DQMAILHOME='"$(QMAILHOME)"' \
+               $(shell pkg-config --cflags opendkim 2>/dev/null) \
+               -g -O1 $(SAN) -fsanitize=fuzzer-no-link -Iqmail-dkim
+FUZZ_MODS    = $(patsubst qmail-dkim/%.c,$(FUZZ_DIR)/%.o,$(filter-out qmail-dkim/qmail-dkim.c,$(SRCS)))
+# The libopendkim leak of an Ed25519 handle (libopendkim-facts.md) is
+# suppressed; fuzz-sign runs without per-input leak checks, which that
+# leak would trigger on every input (a full scan each: 30 inputs a second
+# instead of 500); -rss_limit_mb still stops a leak that grows.
+FUZZ_ENV     = LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0 \
+               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+$(FUZZ_DIR)/%.o: qmail-dkim/%.c qmail-dkim/qdkim.h
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz-header: fuzz/fuzz-header.c $(FUZZ_MODS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_MODS) $(LIBS)
+
+$(FUZZ_DIR)/fuzz-sign: fuzz/fuzz-sign.c fuzz/testkeys.h $(FUZZ_MODS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,--wrap=dkim_init \
+	  -Wl,--wrap=dkim_sign -o $@ $< $(FUZZ_MODS) $(LIBS)
+
+FUZZERS = $(FUZZ_DIR)/fuzz-header $(FUZZ_DIR)/fuzz-sign
+
+# Each harness grows its own corpus under build/fuzz from fuzz/seeds; a
+# crash leaves build/fuzz/crash-* (make it a file in fuzz/regress and a
+# test in tests/4NN).
+fuzz: deps
+	$(MAKE) $(FUZZERS)
+	mkdir -p $(FUZZ_DIR)/corpus-header $(FUZZ_DIR)/corpus-sign
+	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-header -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=65536 -timeout=10 -print_final_stats=1 \
+	  -artifact_prefix=$(FUZZ_DIR)/crash-header- \
+	  $(FUZZ_DIR)/corpus-header fuzz/seeds >$(FUZZ_DIR)/header.log 2>&1 & \
+	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-sign -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=262144 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	  -detect_leaks=0 \
+	  -artifact_prefix=$(FUZZ_DIR)/crash-sign- \
+	  $(FUZZ_DIR)/corpus-sign fuzz/seeds >$(FUZZ_DIR)/sign.log 2>&1; \
+	s=$$?; wait $$!; h=$$?; \
+	for f in header sign; do echo "== $$f"; \
+	  grep -E '^(stat::|#[0-9]+ *DONE|==[0-9]+==|SUMMARY|invariant|verify)' \
+	    $(FUZZ_DIR)/$$f.log | tail -n 20; done; \
+	[ $$h -eq 0 ] && [ $$s -eq 0 ]
+
+# Replays the seeds and every past crash: seconds, no fuzzing.
+fuzz-regress: deps
+	$(MAKE) $(FUZZERS)
+	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-header -runs=1 fuzz/seeds fuzz/regress
+	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-sign -runs=1 -detect_leaks=0 fuzz/seeds fuzz/regress
+
+# cppcheck and clang-tidy on the program, shellcheck on every script;
+# justified suppressions are in .cppcheck-suppressions and .clang-tidy.
+LINT_SH = $(wildcard scripts/* tests/*.t tests/*.sh demo/*.sh)
+lint: deps
+	@rc=0; \
+	echo "== cppcheck"; \
+	cppcheck --quiet --error-exitcode=1 --std=c11 --platform=unix64 \
+	  --enable=warning,style,performance,portability --inline-suppr \
+	  --suppressions-list=.cppcheck-suppressions -D_GNU_SOURCE \
+	  -DQMAILHOME='"/var/qmail"' -Iqmail-dkim qmail-dkim/*.c || rc=1; \
+	echo "== clang-tidy"; \
+	clang-tidy --quiet qmail-dkim/*.c -- -std=gnu11 -D_GNU_SOURCE \
+	  -DQMAILHOME='"$(QMAILHOME)"' $(shell pkg-config --cflags opendkim 2>/dev/null) \
+	  -Iqmail-dkim $(WARN) 2>/dev/null || rc=1; \
+	echo "== shellcheck"; \
+	shellcheck $(LINT_SH) || rc=1; \
+	exit $$rc
+
+.PHONY: check-asan check-valgrind fuzz fuzz-regress lint
