@@ -252,7 +252,8 @@ load_key(struct key *k)
 		free(buf);
 		return -1;
 	}
-	k->pem = begin;
+	memmove(buf, begin, strlen(begin) + 1);
+	k->pem = buf;
 	if (check_key(k) == -1) {
 		free(buf);
 		k->pem = NULL;
@@ -360,7 +361,10 @@ keys_of(const char *domain, struct keyset *ks)
 	snprintf(dir, sizeof dir, "%s/control/domainkeys/%s", control_home(),
 	    domain);
 	if (stat(dir, &st) == -1) {
-		if (errno == ENOENT)
+		/* a dangling symlink (a share not mounted) is not "no key":
+		 * signing must not stop without a word */
+		if (errno == ENOENT && lstat(dir, &st) == -1 &&
+		    errno == ENOENT)
 			return 0;
 		why_sys("cannot look at %s", dir);
 		return -1;
@@ -404,6 +408,35 @@ keys_of(const char *domain, struct keyset *ks)
 }
 
 /*
+ * Whoever can write control/ or control/domainkeys/ can rename a domain's
+ * directory and put a key of theirs in its place.
+ */
+static int
+safe_dirs(void)
+{
+	static const char *const dirs[] = { "control", "control/domainkeys" };
+	char path[320];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", control_home(), dirs[i]);
+		if (stat(path, &st) == -1) {
+			if (errno == ENOENT)
+				return 0;	/* no keys at all */
+			why_sys("cannot look at %s", path);
+			return -1;
+		}
+		if (st.st_mode & S_IWOTH) {
+			why_set("%s is world-writable: anyone could put a key "
+			    "there", path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Tries each domain of the list, then its parents, in order: the From:
  * domain first (DMARC alignment, RFC 7489 3.1), then the envelope
  * sender's.  NULL entries are skipped, and so are domains that
@@ -417,6 +450,8 @@ keys_pick(const char *const *domains, size_t n, const char *sender,
 	size_t i;
 	int r;
 
+	if (safe_dirs() == -1)
+		return -1;
 	for (i = 0; i < n; i++)
 		for (d = domains[i]; d != NULL; d = domain_parent(d)) {
 			if (!allow_check(d, sender))
