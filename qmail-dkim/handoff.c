@@ -12,15 +12,18 @@
  * sendfile(2), straight from the queue file: no copy is made.  The writer
  * closes fds 1 and 2 at once, because qmail-rspawn reads the report until
  * every holder of the pipe has closed it; it ends on EPIPE if
- * qmail-remote stops reading.
+ * qmail-remote stops reading, and kills it if the message cannot be read
+ * to the end.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,9 +64,26 @@ handoff_looped(void)
 	return getenv(HANDED_ON) != NULL;
 }
 
+static struct sigaction xfsz;	/* as the launcher gave it */
+
+/*
+ * A file-size limit (softlimit -f) kills with SIGXFSZ when the spool
+ * reaches it; ignored, the write fails with EFBIG and a Z record says
+ * why.  The real qmail-remote gets the disposition we were given.
+ */
+void
+handoff_guard(void)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGXFSZ, &ign, &xfsz);
+}
+
 static void
 become(const char *real, char **argv)
 {
+	sigaction(SIGXFSZ, &xfsz, NULL);
 	if (setenv(HANDED_ON, "1", 1) == -1) {
 		why_sys("cannot set the environment for %s", real);
 		return;
@@ -137,49 +157,77 @@ push(struct push *s)
 	return 1;
 }
 
+/*
+ * A message cut short by a read error would reach qmail-remote as a
+ * clean end of file and go out cut, logged as delivered: the real
+ * qmail-remote is killed instead, which qmail-send takes as a temporary
+ * failure ("qmail-remote crashed") and retries.  A pidfd names it
+ * without the risk of a reused pid.
+ */
 static void
-writer(struct push *s)
+stop_remote(int pidfd, pid_t remote)
 {
-	int fl;
+	if (pidfd == -1 ||
+	    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == -1)
+		kill(remote, SIGKILL);
+}
+
+static void
+writer(struct push *s, int pidfd, pid_t remote)
+{
+	struct pollfd pfd = { .fd = s->out, .events = POLLOUT };
+	int r;
 
 	signal(SIGPIPE, SIG_IGN);
 	close(1);
 	close(2);
-	fl = fcntl(s->out, F_GETFL);
-	if (fl != -1)
-		fcntl(s->out, F_SETFL, fl & ~O_NONBLOCK);
-	while (push(s) == 0)
-		;
+	while ((r = push(s)) == 0)
+		(void)poll(&pfd, 1, -1);
+	/* EPIPE: qmail-remote stopped reading, which is its business */
+	if (r == -1 && errno != EPIPE)
+		stop_remote(pidfd, remote);
 }
 
-/* Starts the detached writer; 0 when it runs, -1 when it cannot. */
+/*
+ * Starts the detached writer; 0 when it runs, -1 when it cannot.
+ * SIGCHLD may come ignored from the launcher, and then waitpid() cannot
+ * reap: it is set to the default for the while, and put back.
+ */
 static int
 spawn_writer(struct push *s, int readend)
 {
-	pid_t pid, w;
-	int status;
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	pid_t remote = getpid(), pid, w;
+	int status, pidfd;
 
+	pidfd = (int)syscall(SYS_pidfd_open, remote, 0);
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, &old);
 	pid = fork();
-	if (pid == -1) {
-		why_sys("cannot fork a writer");
-		return -1;
-	}
 	if (pid == 0) {
 		pid = fork();
 		if (pid != 0)
 			_exit(pid == -1 ? 111 : 0);
 		close(readend);
-		writer(s);
+		writer(s, pidfd, remote);
 		_exit(0);
 	}
-	do
-		w = waitpid(pid, &status, 0);
-	while (w == -1 && errno == EINTR);
-	if (w == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		why_set("cannot fork a writer");
-		return -1;
+	if (pid == -1)
+		why_sys("cannot fork a writer");
+	else {
+		do
+			w = waitpid(pid, &status, 0);
+		while (w == -1 && errno == EINTR);
+		if (w == -1 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			why_set("cannot fork a writer");
+			pid = -1;
+		}
 	}
-	return 0;
+	sigaction(SIGCHLD, &old, NULL);
+	if (pidfd != -1)
+		close(pidfd);
+	return pid == -1 ? -1 : 0;
 }
 
 void

@@ -139,6 +139,7 @@ int sign_body(const char *buf, size_t len);
 int sign_finish(char **sighdr, size_t *len);	/* the fields, LF ends */
 
 /* handoff.c: becoming the real qmail-remote */
+void handoff_guard(void);	/* first thing: SIGXFSZ ignored till exec */
 const char *handoff_real(void);
 int handoff_looped(void);	/* we were exec'd as the real one */
 void handoff_plain(const char *real, char **argv);

@@ -144,6 +144,7 @@ main(int argc, char **argv)
 	size_t siglen;
 	int r;
 
+	handoff_guard();
 	if (handoff_looped())
 		temp("the real qmail-remote is qmail-dkim itself; "
 		    "see qmail-dkim-install(8)");

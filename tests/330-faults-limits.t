@@ -106,7 +106,6 @@ fi
 # logs "crashed" and retries, but the contract wants a Z record saying why.
 
 fdeliver --stdin-pipe --rlimit=FSIZE=65536 "$T/big.eml"
-todo "bug: SIGXFSZ kills qmail-dkim when the spool reaches RLIMIT_FSIZE"
 outcome "RLIMIT_FSIZE below the message, pipe" "$T/big.eml" deferred
 
 # --- SIGCHLD ignored by the launcher -------------------------------------------
@@ -117,7 +116,6 @@ outcome "RLIMIT_FSIZE below the message, pipe" "$T/big.eml" deferred
 setup_home notqmail
 make_key example.com
 fdeliver --sigchld-ignore "$T/big.eml"
-todo "bug: with SIGCHLD ignored a large signed message is deferred for ever"
 outcome "SIGCHLD ignored, large message" "$T/big.eml" signed
 fdeliver --sigchld-ignore "$M"
 outcome "SIGCHLD ignored, small message" "$M" signed
