@@ -45,8 +45,8 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 /*
  * OpenSSL as a signer needs it, set up before its first use.  No
  * openssl.cnf and no legacy cipher and digest name tables: nothing here
- * looks an algorithm up by name, and encrypted keys are refused before
- * OpenSSL sees them (so a pass phrase prompt cannot even be reached).
+ * looks an algorithm up by name.  (Encrypted keys are refused by their
+ * PEM armour in check_key before OpenSSL sees them.)
  * RSA blinding draws random numbers: a SHA-256 Hash_DRBG (SP 800-90A,
  * like the default CTR-DRBG) spares the first-use cost of building every
  * cipher for AES-CTR.  Together about 1.3 ms a delivery (bench/PROFILE.md).

@@ -24,7 +24,7 @@
 
 #include "qdkim.h"
 
-static void
+static void __attribute__((noreturn))
 temp(const char *text)
 {
 	char buf[sizeof why + 64];
@@ -34,13 +34,13 @@ temp(const char *text)
 	_exit(report_temp(buf) == -1 ? 111 : 0);
 }
 
-static void
+static void __attribute__((noreturn))
 temp_why(void)
 {
 	temp(why);
 }
 
-static void
+static void __attribute__((noreturn))
 pass(const char *real, char **argv, struct msg *m, const char *reason)
 {
 	log_line("not signed: %s", reason);
@@ -135,13 +135,13 @@ sign_message(struct msg *m, const struct header *h, char **sighdr,
 int
 main(int argc, char **argv)
 {
-	char fromdom[256], envdom[256], *sighdr;
+	char fromdom[256], envdom[256], *sighdr = NULL;
 	const char *domains[2], *real, *reason, *sender;
 	struct header h = { .f = NULL };
 	struct msg m;
 	struct keyset ks;
 	struct policy pol;
-	size_t siglen;
+	size_t siglen = 0;
 	int r;
 
 	handoff_guard();
