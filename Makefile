@@ -56,9 +56,16 @@ units: $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
 deps:
 	@sh tests/deps.sh
 
-check: deps
+# The suite once: the quick loop while working.
+check-quick: deps
 	$(MAKE) all units
 	prove tests/ $(UNIT)
+
+# The README's test command: the suite, the suite again under ASan and
+# UBSan, the end-to-end tests under valgrind, the fuzzers over their seeds
+# and past crashes.
+check: check-quick
+	$(MAKE) check-asan check-valgrind fuzz-regress
 
 demo: deps
 	$(MAKE) all
@@ -74,9 +81,9 @@ install: all
 
 clean:
 	rm -f qmail-dkim/qmail-dkim qmail-dkim/*.o $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
-	rm -rf tests/.gocache
+	rm -rf tests/.gocache $(BUILD)
 
-.PHONY: all units deps check demo install clean
+.PHONY: all units deps check check-quick demo install clean
 
 # make bench: qmail-dkim beside dkimpy, Mail::DKIM and the machine's limits,
 # one table and a plot in bench/out/ (bench/bench.sh).  Not part of check.
