@@ -4,6 +4,8 @@
 . "${0%/*}/lib.sh"
 [ -x "$QDKIM" ] || skip_all "qmail-dkim is not built"
 [ -f "$TOP/tests/syslog-shim.so" ] || skip_all "tests/syslog-shim.so is not built (make units)"
+! ldd "$QDKIM" 2>&1 | grep -qE 'statically linked|not a dynamic' ||
+	skip_all "qmail-dkim is linked statically: LD_PRELOAD cannot catch its syslog"
 plan 9
 
 L=$T/syslog
