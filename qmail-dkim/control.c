@@ -20,55 +20,6 @@ control_home(void)
 	return (h != NULL && *h == '/') ? h : QMAILHOME;
 }
 
-/* The first line of a control file, without surrounding white space. */
-int
-control_readline(const char *path, char *buf, size_t size)
-{
-	char tmp[1024];
-	ssize_t n;
-	size_t len = 0, i, j;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return 0;
-		why_sys("cannot open %s", path);
-		return -1;
-	}
-	for (;;) {
-		n = read(fd, tmp + len, sizeof tmp - 1 - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof tmp - 1 || memchr(tmp, '\n', len))
-			break;
-	}
-	if (n == -1) {
-		why_sys("cannot read %s", path);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	tmp[len] = '\0';
-	tmp[strcspn(tmp, "\n")] = '\0';
-	for (i = 0; tmp[i] == ' ' || tmp[i] == '\t'; i++)
-		;
-	j = strlen(tmp);
-	while (j > i && (tmp[j - 1] == ' ' || tmp[j - 1] == '\t' ||
-	    tmp[j - 1] == '\r'))
-		j--;
-	if (j - i >= size) {
-		why_set("%s: the value is too long", path);
-		return -1;
-	}
-	memcpy(buf, tmp + i, j - i);
-	buf[j - i] = '\0';
-	return 1;
-}
-
 /* The whole file, NUL-terminated: -1 error, 0 absent, 1 read. */
 int
 control_readfile(const char *path, char *buf, size_t size)
@@ -97,5 +48,32 @@ control_readfile(const char *path, char *buf, size_t size)
 		return -1;
 	}
 	buf[len] = '\0';
+	return 1;
+}
+
+/* The first line of a control file, without surrounding white space. */
+int
+control_readline(const char *path, char *buf, size_t size)
+{
+	char tmp[4096];
+	size_t i, j;
+	int r;
+
+	r = control_readfile(path, tmp, sizeof tmp);
+	if (r != 1)
+		return r;
+	tmp[strcspn(tmp, "\n")] = '\0';
+	for (i = 0; tmp[i] == ' ' || tmp[i] == '\t'; i++)
+		;
+	j = strlen(tmp);
+	while (j > i && (tmp[j - 1] == ' ' || tmp[j - 1] == '\t' ||
+	    tmp[j - 1] == '\r'))
+		j--;
+	if (j - i >= size) {
+		why_set("%s: the value is too long", path);
+		return -1;
+	}
+	memcpy(buf, tmp + i, j - i);
+	buf[j - i] = '\0';
 	return 1;
 }
