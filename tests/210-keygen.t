@@ -3,54 +3,15 @@
 # right owner and mode, prints a DNS record that matches them, and refuses
 # what it must refuse.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-S=$top/scripts
-T=$(mktemp -d "${TMPDIR:-/tmp}/qdkim-210.XXXXXX") || exit 1
-chmod 0755 "$T" # qmailr must reach the keys inside
-trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
-
-n=0 bad=0
-ok() { n=$((n + 1)) && echo "ok $n - $*"; }
-nok() { n=$((n + 1)) bad=$((bad + 1)) && echo "not ok $n - $*"; }
-diag() { printf '%s\n' "$@" | sed 's/^/# /' >&2; }
-skip() { n=$((n + 1)) && echo "ok $n # SKIP $*"; }
-run() { rc=0 && "$@" >"$T/out" 2>"$T/err" || rc=$?; }
-is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3" && diag "got:  $1" "want: $2"; fi; }
-has() {
-	if grep -q -E -- "$2" "$1"; then ok "$3"; else
-		nok "$3" && diag "no line matches: $2" && sed 's/^/  /' "$1" >&2
-	fi
-}
-lacks() {
-	if grep -q -E -- "$2" "$1"; then
-		nok "$3" && diag "a line matches: $2" && grep -E -- "$2" "$1" | sed 's/^/  /' >&2
-	else ok "$3"; fi
-}
-# mode FILE: the permission bits as ls shows them, and owner:group
-# shellcheck disable=SC2012 # reading the mode is what ls -l is for
-mode() { ls -ldL "$1" | awk '{ print $1, $3 ":" $4 }'; }
-
-command -v openssl >/dev/null 2>&1 || {
-	echo "1..0 # SKIP openssl not installed"
-	exit 0
-}
+. "${0%/*}/lib.sh"
+. "${0%/*}/admin.sh"
+command -v openssl >/dev/null 2>&1 || skip_all "openssl not installed"
+plan 86
 
 # qmail's accounts: made when root and missing (CI), else ourselves.
-if [ "$(id -u)" -eq 0 ]; then
-	root=1
-	getent group qmail >/dev/null 2>&1 || groupadd -r qmail
-	id qmailr >/dev/null 2>&1 || useradd -r -g qmail -d /var/qmail -M -s /usr/sbin/nologin qmailr
-	set --
-	KU=qmailr KG=qmail
-else
-	root=
-	KU=$(id -un) KG=$(id -gn)
-	set -- -u "$KU" -g "$KG"
-fi
-Q=$T/qmail
-mkdir -p "$Q/control"
-K=$Q/control/domainkeys
+qmail_accounts
+if [ -n "$root" ]; then set --; else set -- -u "$KU" -g "$KG"; fi
+qmail_home
 keygen() { run "$S/qmail-dkim-keygen" -d "$Q" "$@"; }
 
 # --- a default RSA key --------------------------------------------------------
@@ -58,7 +19,7 @@ keygen "$@" Example.COM. s202611
 is "$rc" 0 "keygen example.com s202611 succeeds"
 is "$(cat "$T/err")" "" "and prints nothing on stderr"
 key=$K/example.com/s202611
-if [ -f "$key" ]; then ok "the key is in control/domainkeys/example.com/s202611 (domain in lower case)"; else nok "the key is in control/domainkeys/example.com/s202611 (domain in lower case)"; fi
+if [ -f "$key" ]; then pass "the key is in control/domainkeys/example.com/s202611 (domain in lower case)"; else fail "the key is in control/domainkeys/example.com/s202611 (domain in lower case)"; fi
 is "$(sed -n 1p "$key")" "-----BEGIN PRIVATE KEY-----" "the key is PKCS#8 PEM with nothing before the armour"
 bits=$(openssl pkey -in "$key" -pubout 2>/dev/null | openssl pkey -pubin -noout -text | sed -n 's/.*(\([0-9]*\) bit).*/\1/p')
 is "$bits" 2048 "RSA 2048 bits by default"
@@ -67,19 +28,19 @@ if [ -n "$root" ]; then
 	is "$(mode "$K")" "drwxr-x--- root:qmail" "control/domainkeys is root:qmail 0750"
 	is "$(mode "$K/example.com")" "drwxr-x--- root:qmail" "control/domainkeys/example.com is root:qmail 0750"
 	if setpriv --reuid=qmailr --regid=qmail --clear-groups cat "$key" >/dev/null 2>&1; then
-		ok "qmailr can read the key"
+		pass "qmailr can read the key"
 	else
-		nok "qmailr can read the key"
+		fail "qmailr can read the key"
 	fi
 	if setpriv --reuid=nobody --regid=nogroup --clear-groups cat "$key" >/dev/null 2>&1; then
-		nok "nobody cannot read the key"
+		fail "nobody cannot read the key"
 	else
-		ok "nobody cannot read the key"
+		pass "nobody cannot read the key"
 	fi
 else
-	skip "ownership of directories: not root"
-	skip "qmailr reads the key: not root"
-	skip "nobody cannot read the key: not root"
+	skip 2 "ownership of directories: not root"
+	skip 1 "qmailr reads the key: not root"
+	skip 1 "nobody cannot read the key: not root"
 fi
 is "$(mode "$key.pub" | cut -c1-10)" "-rw-r--r--" "the public key is mode 0644"
 is "$(sed -n 1p "$key.pub")" "-----BEGIN PUBLIC KEY-----" "the .pub file is a PEM public key"
@@ -90,8 +51,8 @@ has "$T/out" "^s202611\._domainkey\.example\.com\. IN TXT \"" "prints a zone-fil
 zone=$(sed -n 's/^s202611\._domainkey\.example\.com\. IN TXT //p' "$T/out")
 longest=$(printf '%s\n' "$zone" | tr ' ' '\n' | tr -d '"' | awk '{ if (length($0) > m) m = length($0) } END { print m }')
 nstr=$(printf '%s\n' "$zone" | tr -cd '"' | wc -c)
-if [ "$longest" -le 255 ] && [ "$nstr" -ge 4 ]; then ok "the zone line splits the value into strings of at most 255 characters"; else
-	nok "the zone line splits the value into strings of at most 255 characters" && diag "$zone"
+if [ "$longest" -le 255 ] && [ "$nstr" -ge 4 ]; then pass "the zone line splits the value into strings of at most 255 characters"; else
+	fail "the zone line splits the value into strings of at most 255 characters" && diag "$zone"
 fi
 joined=$(printf '%s\n' "$zone" | sed 's/" "//g; s/^"//; s/"$//')
 is "$joined" "v=DKIM1; k=rsa; p=$p" "the zone line's strings join to the key's value"
@@ -99,7 +60,7 @@ is "$(sed -n 's/^  value: //p' "$T/out")" "v=DKIM1; k=rsa; p=$p" "the web-panel 
 has "$T/out" "^  name:  s202611\._domainkey " "the web-panel name is given"
 # The private key never shows.
 body=$(sed -n 2p "$key")
-if grep -q -F -e "$body" -e PRIVATE "$T/out" "$T/err"; then nok "no private key material in the output"; else ok "no private key material in the output"; fi
+if grep -q -F -e "$body" -e PRIVATE "$T/out" "$T/err"; then fail "no private key material in the output"; else pass "no private key material in the output"; fi
 
 # --- running it twice: refused, nothing changed ------------------------------
 sum=$(cksum <"$key")
@@ -112,7 +73,7 @@ is "$(cat "$K/example.com/s202611.txt")" "v=DKIM1; k=rsa; p=$p" "the .txt is unc
 
 keygen "$@" -b 1024 -f example.com s202611
 is "$rc" 0 "keygen -f replaces the key"
-if [ "$(cksum <"$key")" != "$sum" ]; then ok "the key is new"; else nok "the key is new"; fi
+if [ "$(cksum <"$key")" != "$sum" ]; then pass "the key is new"; else fail "the key is new"; fi
 p2=$(openssl pkey -in "$key" -pubout -outform DER 2>/dev/null | openssl base64 -A)
 is "$(cat "$key.txt")" "v=DKIM1; k=rsa; p=$p2" "the .txt follows the new key"
 is "$(mode "$key")" "-r-------- $KU:$KG" "the new key is $KU:$KG mode 0400 too"
@@ -132,16 +93,16 @@ is "$rc" 0 "keygen -t ed25519 succeeds"
 ekey=$K/example.com/e202611
 is "$(sed -n 1p "$ekey")" "-----BEGIN PRIVATE KEY-----" "the Ed25519 key is PKCS#8"
 case $(openssl pkey -in "$ekey" -pubout 2>/dev/null | openssl pkey -pubin -noout -text 2>/dev/null) in
-*ED25519*) ok "the key is an Ed25519 key" ;;
-*) nok "the key is an Ed25519 key" ;;
+*ED25519*) pass "the key is an Ed25519 key" ;;
+*) fail "the key is an Ed25519 key" ;;
 esac
 raw=$(openssl pkey -in "$ekey" -pubout -outform DER 2>/dev/null | tail -c 32 | openssl base64 -A)
 is "$(sed -n 's/^  value: //p' "$T/out")" "v=DKIM1; k=ed25519; p=$raw" "its record is k=ed25519 with the raw 32-byte key"
 is "$(printf '%s' "$raw" | openssl base64 -d -A | wc -c | tr -d ' ')" 32 "p= decodes to 32 bytes"
 if grep -q -x -F "e202611._domainkey.example.com. IN TXT \"v=DKIM1; k=ed25519; p=$raw\"" "$T/out"; then
-	ok "a short record is one string"
+	pass "a short record is one string"
 else
-	nok "a short record is one string" && sed 's/^/  /' "$T/out" >&2
+	fail "a short record is one string" && sed 's/^/  /' "$T/out" >&2
 fi
 is "$(cat "$K/example.com/selector")" s202611 "a second key does not change the selector file"
 has "$T/out" "signs example\.com with selector\(s\) s202611\.$" "and says which selector still signs"
@@ -152,9 +113,9 @@ has "$T/out" "^  echo e202611 > .*/example.com/selector$" "and how to switch to 
 keygen "$@" -t ed25519 example.org
 is "$rc" 0 "keygen with no selector succeeds"
 if [ -f "$K/example.org/default" ] && [ ! -e "$K/example.org/selector" ]; then
-	ok "the key is example.org/default, with no selector file"
+	pass "the key is example.org/default, with no selector file"
 else
-	nok "the key is example.org/default, with no selector file"
+	fail "the key is example.org/default, with no selector file"
 fi
 
 # An old directory closed to qmailr: the key is made, with a warning.
@@ -165,8 +126,7 @@ if [ -n "$root" ]; then
 	is "$rc" 0 "keygen under a directory closed to qmailr succeeds"
 	has "$T/err" "warning: qmailr \(group qmail\) cannot read .*/closed\.example/default" "and warns that qmailr cannot read the key"
 else
-	skip "closed directory: not root"
-	skip "closed directory: not root"
+	skip 2 "closed directory: not root"
 fi
 lacks "$T/out" "warning" "no warning on stdout"
 
@@ -197,9 +157,9 @@ keygen "$@" -t dsa dsa.example
 is "$rc" 1 "an unknown key type is refused"
 has "$T/err" "unknown key type 'dsa'" "with the reason"
 if [ ! -e "$K/small.example" ] && [ ! -e "$K/big.example" ] && [ ! -e "$K/ed.example" ] && [ ! -e "$K/dsa.example" ]; then
-	ok "refused keys leave nothing behind"
+	pass "refused keys leave nothing behind"
 else
-	nok "refused keys leave nothing behind"
+	fail "refused keys leave nothing behind"
 fi
 run "$S/qmail-dkim-keygen" -d "$Q" -u no-such-user-qd -g "$KG" x.example
 is "$rc" 1 "an unknown owner is refused"
@@ -218,18 +178,16 @@ rc=0
 DESTDIR=$T/stage "$S/qmail-dkim-keygen" -d /var/qmail "$@" -t ed25519 staged.example >"$T/out" 2>"$T/err" || rc=$?
 is "$rc" 0 "keygen under DESTDIR succeeds"
 if [ -f "$T/stage/var/qmail/control/domainkeys/staged.example/default" ] && [ ! -e /var/qmail/control/domainkeys/staged.example ]; then
-	ok "DESTDIR is put in front of the qmail home"
+	pass "DESTDIR is put in front of the qmail home"
 else
-	nok "DESTDIR is put in front of the qmail home"
+	fail "DESTDIR is put in front of the qmail home"
 fi
 mkdir -p "$T/q2/control"
 rc=0
 QMAILDKIM_HOME=$T/q2 "$S/qmail-dkim-keygen" "$@" -t ed25519 env.example >"$T/out" 2>"$T/err" || rc=$?
 if [ "$rc" -eq 0 ] && [ -f "$T/q2/control/domainkeys/env.example/default" ]; then
-	ok "QMAILDKIM_HOME is the default qmail home"
+	pass "QMAILDKIM_HOME is the default qmail home"
 else
-	nok "QMAILDKIM_HOME is the default qmail home"
+	fail "QMAILDKIM_HOME is the default qmail home"
 fi
 
-echo "1..$n"
-[ "$bad" -eq 0 ]

@@ -3,53 +3,30 @@
 # qmail-remote without a moment lacking one, is safe to run twice, refuses
 # what it does not recognize, and -u puts back exactly what was there.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-S=$top/scripts
-T=$(mktemp -d "${TMPDIR:-/tmp}/qdkim-220.XXXXXX") || exit 1
+. "${0%/*}/lib.sh"
+. "${0%/*}/admin.sh"
+plan 72
 watcher='' sleeper=''
-cleanup() {
+# stop_bg: the watcher and the fake qmail-rspawn, if still running.
+stop_bg() {
 	[ -z "$watcher" ] || kill "$watcher" 2>/dev/null
 	[ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+at_exit stop_bg
 
-n=0 bad=0
-ok() { n=$((n + 1)) && echo "ok $n - $*"; }
-nok() { n=$((n + 1)) bad=$((bad + 1)) && echo "not ok $n - $*"; }
-diag() { printf '%s\n' "$@" | sed 's/^/# /' >&2; }
-skip() { n=$((n + 1)) && echo "ok $n # SKIP $*"; }
-run() { rc=0 && "$@" >"$T/out" 2>"$T/err" || rc=$?; }
-is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3" && diag "got:  $1" "want: $2"; fi; }
-has() {
-	if grep -q -E -- "$2" "$1"; then ok "$3"; else
-		nok "$3" && diag "no line matches: $2" && sed 's/^/  /' "$1" >&2
-	fi
-}
-same() { if cmp -s "$1" "$2"; then ok "$3"; else nok "$3"; fi; }
-# shellcheck disable=SC2012 # mode and owner:group, as ls -l prints them
-mode() { ls -ldL "$1" | awk '{ print $1, $3 ":" $4 }'; }
+same() { if cmp -s "$1" "$2"; then pass "$3"; else fail "$3"; fi; }
 # shellcheck disable=SC2012 # the inode number, as ls -i prints it
 inode() { ls -i "$1" | awk '{ print $1 }'; }
 # tree: what is in bin/, with contents, for before/after comparisons
 # shellcheck disable=SC2012 # modes and owners, as ls -l prints them
 tree() { (cd "$1" && ls -lnA | awk 'NR > 1 { print $1, $3, $4, $5, $NF }' && cksum ./* ./.[!.]* 2>/dev/null); }
 
-if [ "$(id -u)" -eq 0 ]; then
-	getent group qmail >/dev/null 2>&1 || groupadd -r qmail
-fi
+qmail_accounts
 
 # A fake qmail: the "real" qmail-remote carries the text qmail-remote.c
 # prints before an SMTP reply, which is how the installer knows it.
-Q=$T/qmail
-mkdir -p "$Q/bin"
-cat >"$Q/bin/qmail-remote" <<'EOF'
-#!/bin/sh
-# stands in for qmail's qmail-remote.c ("Remote host said: ")
-echo real
-EOF
-chmod 0711 "$Q/bin/qmail-remote"
+qmail_home
+real_remote 'echo real'
 printf '#!/bin/sh\necho dkim 1\n' >"$T/qmail-dkim"
 chmod 0755 "$T/qmail-dkim"
 real_inode=$(inode "$Q/bin/qmail-remote")
@@ -69,7 +46,7 @@ is "$(mode "$Q/bin/qmail-remote" | cut -c1-10)" "-rwx--x--x" "qmail-remote is mo
 if [ "$(id -u)" -eq 0 ]; then
 	is "$(mode "$Q/bin/qmail-remote" | cut -d' ' -f2)" "root:qmail" "qmail-remote is root:qmail"
 else
-	skip "owner root:qmail: not root"
+	skip 1 "owner root:qmail: not root"
 fi
 has "$T/out" "QMAILDKIM_HOME=$Q" "a qmail home other than /var/qmail gets a QMAILDKIM_HOME note"
 
@@ -150,7 +127,7 @@ cp "$T/qmail-dkim" "$Q/bin/qmail-remote"
 inst -b "$T/qmail-dkim"
 is "$rc" 1 "qmail-dkim as qmail-remote without qmail-remote.orig is refused"
 has "$T/err" "qmail-remote.orig is missing" "with the reason"
-if [ ! -e "$Q/bin/qmail-remote.orig" ]; then ok "qmail-dkim was not renamed to qmail-remote.orig"; else nok "qmail-dkim was not renamed to qmail-remote.orig"; fi
+if [ ! -e "$Q/bin/qmail-remote.orig" ]; then pass "qmail-dkim was not renamed to qmail-remote.orig"; else fail "qmail-dkim was not renamed to qmail-remote.orig"; fi
 inst -u -b "$T/qmail-dkim"
 is "$rc" 1 "and -u refuses too"
 cp -p "$T/real-copy" "$Q/bin/qmail-remote"
@@ -170,7 +147,7 @@ inst -n -b "$T/qmail-dkim"
 is "$rc" 0 "install -n exits 0"
 same "$Q/bin/qmail-dkim" "$T/qmail-dkim" "it installs bin/qmail-dkim"
 same "$Q/bin/qmail-remote" "$T/real-copy" "and leaves qmail-remote alone"
-if [ ! -e "$Q/bin/qmail-remote.orig" ]; then ok "no qmail-remote.orig"; else nok "no qmail-remote.orig"; fi
+if [ ! -e "$Q/bin/qmail-remote.orig" ]; then pass "no qmail-remote.orig"; else fail "no qmail-remote.orig"; fi
 has "$T/out" "^  QMAILREMOTE=$Q/bin/qmail-dkim$" "it prints the QMAILREMOTE line"
 inst -n -b "$T/qmail-dkim"
 is "$rc" 0 "install -n twice exits 0"
@@ -184,7 +161,7 @@ if [ -r /proc/self/environ ] && cp "$(command -v sleep)" "$T/qmail-rspawn" 2>/de
 	inst -u -b "$T/qmail-dkim"
 	is "$rc" 1 "-u is refused while qmail-rspawn runs with QMAILREMOTE"
 	has "$T/err" "qmail-rspawn \(pid $sleeper\) runs with QMAILREMOTE=" "naming the process"
-	if [ -e "$Q/bin/qmail-dkim" ]; then ok "bin/qmail-dkim is still there"; else nok "bin/qmail-dkim is still there"; fi
+	if [ -e "$Q/bin/qmail-dkim" ]; then pass "bin/qmail-dkim is still there"; else fail "bin/qmail-dkim is still there"; fi
 	rm -f "$Q/bin/qmail-dkim"
 	inst -b "$T/qmail-dkim"
 	is "$rc" 1 "swapping in is refused while qmail-rspawn runs with QMAILREMOTE"
@@ -194,7 +171,7 @@ if [ -r /proc/self/environ ] && cp "$(command -v sleep)" "$T/qmail-rspawn" 2>/de
 	sleeper=
 	inst -n -b "$T/qmail-dkim"
 else
-	for _ in 1 2 3 4 5; do skip "no /proc to find qmail-rspawn in"; done
+	skip 5 "no /proc to find qmail-rspawn in"
 fi
 inst -u -b "$T/qmail-dkim"
 is "$rc" 0 "-u after -n exits 0"
@@ -232,5 +209,3 @@ is "$rc" 0 "install -n under DESTDIR exits 0"
 has "$T/out" "^  QMAILREMOTE=/var/qmail/bin/qmail-dkim$" "the printed QMAILREMOTE leaves DESTDIR out"
 same "$T/stage2/var/qmail/bin/qmail-dkim" "$T/qmail-dkim" "and the binary is under DESTDIR"
 
-echo "1..$n"
-[ "$bad" -eq 0 ]

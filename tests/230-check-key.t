@@ -3,104 +3,30 @@
 # and judges its format, size, mode and whether qmailr can read it.
 # DNS (dnsmasq on loopback) serves nothing here but NXDOMAIN.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-S=$top/scripts
-T=$(mktemp -d "${TMPDIR:-/tmp}/qdkim-230.XXXXXX") || exit 1
-chmod 0755 "$T"
-dns_pid='' supp=''
-cleanup() {
-	[ -z "$dns_pid" ] || kill "$dns_pid" 2>/dev/null
-	if [ -n "$supp" ]; then
-		gpasswd -d qmailr qdkimtest >/dev/null 2>&1
-		groupdel qdkimtest 2>/dev/null
-	fi
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
+. "${0%/*}/lib.sh"
+. "${0%/*}/admin.sh"
+need_dns
+plan 45
+supp=''
+# drop_supp: undo the supplementary group given to qmailr below.
+drop_supp() {
+	[ -n "$supp" ] || return 0
+	gpasswd -d qmailr qdkimtest >/dev/null 2>&1
+	groupdel qdkimtest 2>/dev/null
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+at_exit drop_supp
 
-n=0 bad=0
-ok() { n=$((n + 1)) && echo "ok $n - $*"; }
-nok() { n=$((n + 1)) bad=$((bad + 1)) && echo "not ok $n - $*"; }
-diag() { printf '%s\n' "$@" | sed 's/^/# /' >&2; }
-skip() { n=$((n + 1)) && echo "ok $n # SKIP $*"; }
-run() { rc=0 && "$@" >"$T/out" 2>"$T/err" || rc=$?; }
-is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3" && diag "got:  $1" "want: $2" && sed 's/^/  /' "$T/out" >&2; fi; }
-has() {
-	if grep -q -E -- "$2" "$1"; then ok "$3"; else
-		nok "$3" && diag "no line matches: $2" && sed 's/^/  /' "$1" >&2
-	fi
-}
-lacks() {
-	if grep -q -E -- "$2" "$1"; then
-		nok "$3" && diag "a line matches: $2" && sed 's/^/  /' "$1" >&2
-	else ok "$3"; fi
-}
-
-DNSMASQ=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
-for need in "$DNSMASQ" dig openssl; do
-	command -v "$need" >/dev/null 2>&1 || {
-		echo "1..0 # SKIP $need not installed (tests/deps.sh installs dnsmasq-base, bind9-dnsutils)"
-		exit 0
-	}
-done
-
-start_dns() {
-	port=$((20000 + ($$ + 7919) % 30000))
-	i=0
-	while [ "$i" -lt 20 ]; do
-		rm -f "$T/dns.pid"
-		if "$DNSMASQ" -C "$T/dns.conf" --port="$port" --listen-address=127.0.0.1 \
-			--bind-interfaces --no-resolv --no-hosts --no-poll \
-			--pid-file="$T/dns.pid" 2>"$T/dns.err"; then
-			j=0
-			while [ ! -s "$T/dns.pid" ] && [ "$j" -lt 50 ]; do
-				sleep 0.1
-				j=$((j + 1))
-			done
-			dns_pid=$(cat "$T/dns.pid")
-			return 0
-		fi
-		port=$((port + 1))
-		i=$((i + 1))
-	done
-	cat "$T/dns.err" >&2
-	return 1
-}
-
-if [ "$(id -u)" -eq 0 ]; then
-	root=1
-	getent group qmail >/dev/null 2>&1 || groupadd -r qmail
-	id qmailr >/dev/null 2>&1 || useradd -r -g qmail -d /var/qmail -M -s /usr/sbin/nologin qmailr
-	KU=qmailr KG=qmail
-else
-	root=
-	KU=$(id -un) KG=$(id -gn)
-fi
-
-Q=$T/qmail
-K=$Q/control/domainkeys
-mkdir -p "$Q/control"
+qmail_accounts
+qmail_home
 echo "local=/test/" >"$T/dns.conf"
-start_dns || { echo "Bail out! cannot start dnsmasq" && exit 1; }
+start_dns 7919
 # Each check takes a while to start its many programs: run them all at
 # once in the background (chk NAME DOMAIN), then look at each (see NAME).
 chk() {
 	name=$1 dom=$2
 	shift 2
-	{
-		rc=0
-		"$S/qmail-dkim-check" -d "$Q" -s "127.0.0.1:$port" -u "$KU" -g "$KG" -T -i 192.0.2.7 "$@" "$dom" \
-			>"$T/$name.out" 2>"$T/$name.err" || rc=$?
-		echo "$rc" >"$T/$name.rc"
-	} &
+	spawn "$name" "$S/qmail-dkim-check" -d "$Q" -s "127.0.0.1:$port" -u "$KU" -g "$KG" -T -i 192.0.2.7 "$@" "$dom"
 }
-see() {
-	mv "$T/$1.out" "$T/out"
-	mv "$T/$1.err" "$T/err"
-	read -r rc <"$T/$1.rc"
-}
-keygen() { "$S/qmail-dkim-keygen" -d "$Q" -u "$KU" -g "$KG" "$@" >"$T/keygen.out" 2>&1 || cat "$T/keygen.out" >&2; }
 # put KEYFILE DOMAIN [SELECTOR]: install a key made by hand the way keygen would
 put() {
 	mkdir -p "$K/$2"
@@ -110,7 +36,7 @@ put() {
 }
 
 # --- the keys, each for its own domain ------------------------------------------------
-keygen -t ed25519 example.test e1
+admin_keygen -t ed25519 example.test e1
 mkdir -p "$K/a.b.example.test" # a directory without a key: qmail-dkim goes on to the parent
 for d in sel2 badsel blank empty two; do
 	cp -pR "$K/example.test" "$K/$d.test"
@@ -261,8 +187,6 @@ if [ -n "$root" ]; then
 	see unreadsel
 	has "$T/out" "^FAIL  key: qmailr cannot read .*/unreadsel\.test/selector: qmail-dkim defers all mail" "a selector file qmailr cannot read FAILs"
 else
-	for _ in 1 2 3 4 5 6 7; do skip "not root: cannot try reading as qmailr"; done
+	skip 7 "not root: cannot try reading as qmailr"
 fi
 
-echo "1..$n"
-[ "$bad" -eq 0 ]

@@ -3,87 +3,25 @@
 # against a real DNS server (dnsmasq) on loopback serving records written
 # here. No signature test (-T): see 250 and 260.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-S=$top/scripts
-T=$(mktemp -d "${TMPDIR:-/tmp}/qdkim-240.XXXXXX") || exit 1
-chmod 0755 "$T"
-dns_pid=
-cleanup() {
-	[ -z "$dns_pid" ] || kill "$dns_pid" 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-n=0 bad=0
-ok() { n=$((n + 1)) && echo "ok $n - $*"; }
-nok() { n=$((n + 1)) bad=$((bad + 1)) && echo "not ok $n - $*"; }
-diag() { printf '%s\n' "$@" | sed 's/^/# /' >&2; }
-run() { rc=0 && "$@" >"$T/out" 2>"$T/err" || rc=$?; }
-is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3" && diag "got:  $1" "want: $2" && sed 's/^/  /' "$T/out" >&2; fi; }
-has() {
-	if grep -q -E -- "$2" "$1"; then ok "$3"; else
-		nok "$3" && diag "no line matches: $2" && sed 's/^/  /' "$1" >&2
-	fi
-}
-lacks() {
-	if grep -q -E -- "$2" "$1"; then
-		nok "$3" && diag "a line matches: $2" && sed 's/^/  /' "$1" >&2
-	else ok "$3"; fi
-}
+. "${0%/*}/lib.sh"
+. "${0%/*}/admin.sh"
+need_dns
+plan 66
+# hasline FILE LINE DESC: passes if FILE has LINE, exactly.
 hasline() {
-	if grep -q -x -F -- "$2" "$1"; then ok "$3"; else
-		nok "$3" && diag "no line is: $2" && sed 's/^/  /' "$1" >&2
+	if grep -q -x -F -- "$2" "$1"; then pass "$3"; else
+		fail "$3"
+		diag "no line is: $2"
+		sed 's/^/  /' "$1" >&2
 	fi
 }
 
-DNSMASQ=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
-for need in "$DNSMASQ" dig openssl; do
-	command -v "$need" >/dev/null 2>&1 || {
-		echo "1..0 # SKIP $need not installed (tests/deps.sh installs dnsmasq-base, bind9-dnsutils)"
-		exit 0
-	}
-done
-
-# start_dns: serve $T/dns.conf on 127.0.0.1 at a free high port ($port).
-start_dns() {
-	port=$((20000 + $$ % 30000))
-	i=0
-	while [ "$i" -lt 20 ]; do
-		rm -f "$T/dns.pid"
-		if "$DNSMASQ" -C "$T/dns.conf" --port="$port" --listen-address=127.0.0.1 \
-			--bind-interfaces --no-resolv --no-hosts --no-poll \
-			--pid-file="$T/dns.pid" 2>"$T/dns.err"; then
-			j=0
-			while [ ! -s "$T/dns.pid" ] && [ "$j" -lt 50 ]; do
-				sleep 0.1
-				j=$((j + 1))
-			done
-			dns_pid=$(cat "$T/dns.pid")
-			return 0
-		fi
-		port=$((port + 1))
-		i=$((i + 1))
-	done
-	cat "$T/dns.err" >&2
-	return 1
-}
-
-if [ "$(id -u)" -eq 0 ]; then
-	getent group qmail >/dev/null 2>&1 || groupadd -r qmail
-	id qmailr >/dev/null 2>&1 || useradd -r -g qmail -d /var/qmail -M -s /usr/sbin/nologin qmailr
-	KU=qmailr KG=qmail
-else
-	KU=$(id -un) KG=$(id -gn)
-fi
+qmail_accounts
 
 # One RSA key, the same for every domain; another for a record that does
 # not match.
-Q=$T/qmail
-mkdir -p "$Q/control"
-"$S/qmail-dkim-keygen" -d "$Q" -u "$KU" -g "$KG" good.test s1 >"$T/keygen.out" 2>&1 ||
-	{ echo "Bail out! qmail-dkim-keygen failed" && cat "$T/keygen.out" >&2 && exit 1; }
-K=$Q/control/domainkeys
+qmail_home
+admin_keygen good.test s1 || bail "qmail-dkim-keygen failed"
 value=$(cat "$K/good.test/s1.txt")
 p=${value#*p=}
 for d in long.test wrong.test none.test flags.test revoked.test multi.test kind.test outside.example; do
@@ -139,27 +77,13 @@ p3=$(printf '%s' "$p" | cut -c301-)
 	echo "txt-record=kind.test,\"v=spf1 a -all\""
 	echo "host-record=kind.test,192.0.2.7"
 } >"$T/dns.conf"
-start_dns || { echo "Bail out! cannot start dnsmasq" && exit 1; }
+start_dns
 # Each check takes a while to start its many programs: run them all at
 # once in the background (spawn NAME CMD...), then look at each (see NAME).
-spawn() {
-	name=$1
-	shift
-	{
-		rc=0
-		"$@" >"$T/$name.out" 2>"$T/$name.err" || rc=$?
-		echo "$rc" >"$T/$name.rc"
-	} &
-}
 chk_bg() {
 	name=$1
 	shift
 	spawn "$name" "$S/qmail-dkim-check" -d "$Q" -s "127.0.0.1:$port" -u "$KU" -g "$KG" -T "$@"
-}
-see() {
-	mv "$T/$1.out" "$T/out"
-	mv "$T/$1.err" "$T/err"
-	read -r rc <"$T/$1.rc"
 }
 mkdir -p "$T/q2/control" "$T/q3/control"
 echo ":relay.example.net" >"$T/q2/control/smtproutes"
@@ -294,5 +218,3 @@ is "$rc" 2 "a bare top-level domain is refused"
 see r18
 is "$rc" 2 "a qmail home without control/ is refused"
 
-echo "1..$n"
-[ "$bad" -eq 0 ]

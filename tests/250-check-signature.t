@@ -5,80 +5,15 @@
 # that the stand-in is run as qmail-rspawn runs qmail-remote. The real
 # qmail-dkim is tried in 260.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-S=$top/scripts
-T=$(mktemp -d "${TMPDIR:-/tmp}/qdkim-250.XXXXXX") || exit 1
-chmod 0755 "$T"
-dns_pid=
-cleanup() {
-	[ -z "$dns_pid" ] || kill "$dns_pid" 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+. "${0%/*}/lib.sh"
+. "${0%/*}/admin.sh"
+need_dns "$PY"
+"$PY" -c 'import dkim' 2>/dev/null || skip_all "no dkimpy for $PY (python3-dkim)"
+plan 26
 
-n=0 bad=0
-ok() { n=$((n + 1)) && echo "ok $n - $*"; }
-nok() { n=$((n + 1)) bad=$((bad + 1)) && echo "not ok $n - $*"; }
-diag() { printf '%s\n' "$@" | sed 's/^/# /' >&2; }
-skip() { n=$((n + 1)) && echo "ok $n # SKIP $*"; }
-is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3" && diag "got:  $1" "want: $2" && sed 's/^/  /' "$T/out" >&2; fi; }
-has() {
-	if grep -q -E -- "$2" "$1"; then ok "$3"; else
-		nok "$3" && diag "no line matches: $2" && sed 's/^/  /' "$1" >&2
-	fi
-}
-
-DNSMASQ=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
-for need in "$DNSMASQ" dig openssl /usr/bin/python3; do
-	command -v "$need" >/dev/null 2>&1 || {
-		echo "1..0 # SKIP $need not installed (tests/deps.sh installs dnsmasq-base, bind9-dnsutils)"
-		exit 0
-	}
-done
-/usr/bin/python3 -c 'import dkim' 2>/dev/null || {
-	echo "1..0 # SKIP no dkimpy for /usr/bin/python3 (python3-dkim)"
-	exit 0
-}
-
-start_dns() {
-	port=$((20000 + ($$ + 3571) % 30000))
-	i=0
-	while [ "$i" -lt 20 ]; do
-		rm -f "$T/dns.pid"
-		if "$DNSMASQ" -C "$T/dns.conf" --port="$port" --listen-address=127.0.0.1 \
-			--bind-interfaces --no-resolv --no-hosts --no-poll \
-			--pid-file="$T/dns.pid" 2>"$T/dns.err"; then
-			j=0
-			while [ ! -s "$T/dns.pid" ] && [ "$j" -lt 50 ]; do
-				sleep 0.1
-				j=$((j + 1))
-			done
-			dns_pid=$(cat "$T/dns.pid")
-			return 0
-		fi
-		port=$((port + 1))
-		i=$((i + 1))
-	done
-	cat "$T/dns.err" >&2
-	return 1
-}
-
-if [ "$(id -u)" -eq 0 ]; then
-	root=1
-	getent group qmail >/dev/null 2>&1 || groupadd -r qmail
-	id qmailr >/dev/null 2>&1 || useradd -r -g qmail -d /var/qmail -M -s /usr/sbin/nologin qmailr
-	KU=qmailr KG=qmail
-else
-	root=
-	KU=$(id -un) KG=$(id -gn)
-fi
-
-Q=$T/qmail
-K=$Q/control/domainkeys
-mkdir -p "$Q/control" "$Q/bin"
-"$S/qmail-dkim-keygen" -d "$Q" -u "$KU" -g "$KG" sig.test s1 >"$T/keygen.out" 2>&1 ||
-	{ echo "Bail out! qmail-dkim-keygen failed" && cat "$T/keygen.out" >&2 && exit 1; }
+qmail_accounts
+qmail_home
+admin_keygen sig.test s1 || bail "qmail-dkim-keygen failed"
 value=$(cat "$K/sig.test/s1.txt")
 for d in nodns.test wrongdns.test; do
 	cp -pR "$K/sig.test" "$K/$d"
@@ -92,7 +27,7 @@ other=$(openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 2>/dev/null
 	echo "txt-record=_dmarc.sig.test,\"v=DMARC1; p=reject\""
 	echo "txt-record=s1._domainkey.wrongdns.test,\"v=DKIM1; k=rsa; p=$other\""
 } >"$T/dns.conf"
-start_dns || { echo "Bail out! cannot start dnsmasq" && exit 1; }
+start_dns 3571
 
 # The stand-in: finds the key as qmail-dkim does, signs with dkimpy, and
 # runs QMAILHOME/bin/qmail-remote.orig with the signed message on fd 0.
@@ -176,17 +111,7 @@ cp "$T/default/qmail-dkim" "$T/default/qmail-dkim.mode" "$Q/bin/"
 chk() {
 	name=$1 dom=$2
 	shift 2
-	{
-		rc=0
-		"$S/qmail-dkim-check" -d "$Q" -s "127.0.0.1:$port" -u "$KU" -g "$KG" -i 192.0.2.7 "$@" "$dom" \
-			>"$T/$name.out" 2>"$T/$name.err" || rc=$?
-		echo "$rc" >"$T/$name.rc"
-	} &
-}
-see() {
-	mv "$T/$1.out" "$T/out"
-	mv "$T/$1.err" "$T/err"
-	read -r rc <"$T/$1.rc"
+	spawn "$name" "$S/qmail-dkim-check" -d "$Q" -s "127.0.0.1:$port" -u "$KU" -g "$KG" -i 192.0.2.7 "$@" "$dom"
 }
 for m in sign tamper wrongd defer crash unsigned; do
 	chk "$m" sig.test -b "$T/$m/qmail-dkim"
@@ -209,7 +134,7 @@ if [ -n "$root" ]; then
 	is "$(sed -n 's/^gid //p' "$seen")" "$(getent group qmail | cut -d: -f3)" "with gid qmail"
 	is "$(sed -n 's/^groups //p' "$seen")" "" "and no supplementary groups"
 else
-	for _ in 1 2 3; do skip "not root: ran as ourselves"; done
+	skip 3 "not root: ran as ourselves"
 fi
 is "$(sed -n 's/^umask //p' "$seen")" 0077 "with umask 077"
 is "$(sed -n 's/^env //p' "$seen")" "PATH QMAILDKIM_HOME" "with only PATH and QMAILDKIM_HOME in its environment"
@@ -243,14 +168,12 @@ see none
 has "$T/out" "^WARN  signature: no qmail-dkim binary at .*/no-such-binary, so no test signature" "no binary: a WARN"
 see default
 has "$T/out" "^OK    signature: qmail-dkim's test signature verifies" "QMAILHOME/bin/qmail-dkim is the default binary"
-if [ -f "$T/seen/bin" ]; then ok "and it was the one run"; else nok "and it was the one run"; fi
+if [ -f "$T/seen/bin" ]; then pass "and it was the one run"; else fail "and it was the one run"; fi
 see skipped
 is "$rc" 0 "-T: no test signature, exit 0"
 if grep -q "signature:" "$T/out"; then
-	nok "-T makes no test signature"
+	fail "-T makes no test signature"
 else
-	ok "-T makes no test signature"
+	pass "-T makes no test signature"
 fi
 
-echo "1..$n"
-[ "$bad" -eq 0 ]
