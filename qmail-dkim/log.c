@@ -1,7 +1,7 @@
 /*
  * log.c -- one line in the mail log for each delivery.
  *
- * Never LOG_PERROR or LOG_CONS: stderr is qmail-rspawn's report pipe.
+ * Never LOG_PERROR or LOG_CONS: fd 2 is qmail-rspawn's report pipe.
  * The lines name domains, selectors and files, never key material.
  */
 #include <stdarg.h>

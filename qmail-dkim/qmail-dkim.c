@@ -9,7 +9,7 @@
  * field (RFC 6376, made by libopendkim), and execs the real qmail-remote
  * with the signed message on fd 0 and the same argv.
  *
- * qmail-remote's contract binds every line: stderr is the report pipe,
+ * qmail-remote's contract binds every line: fd 2 is the report pipe,
  * any exit status other than 0 and 111 bounces the message.  So there are
  * exactly two ways out: become the real qmail-remote, with the message
  * signed or byte for byte unchanged, or write one Z record (qmail-send
