@@ -407,6 +407,20 @@ keys_of(const char *domain, struct keyset *ks)
 	return 1;
 }
 
+/* The keys' text, wiped: qmail-dkimd's heap outlives the message. */
+void
+keys_free(struct keyset *ks)
+{
+	size_t i;
+
+	for (i = 0; i < SEL_MAX; i++)
+		if (ks->k[i].pem != NULL) {
+			OPENSSL_clear_free(ks->k[i].pem,
+			    strlen(ks->k[i].pem) + 1);
+			ks->k[i].pem = NULL;
+		}
+}
+
 /*
  * Whoever can write control/ or control/domainkeys/ can rename a domain's
  * directory and put a key of theirs in its place.

@@ -161,3 +161,12 @@ msg_rewind(struct msg *m)
 	}
 	return 0;
 }
+
+/* The header buffer; the message itself stays open on its fd. */
+void
+msg_close(struct msg *m)
+{
+	free(m->hdr);
+	m->hdr = NULL;
+	m->rest = NULL;
+}

@@ -75,6 +75,7 @@ int msg_open(struct msg *m, int fd);	/* -1 error, 0 empty, 1 ready */
 int msg_header(struct msg *m);	/* -1 error, 0 too big, 1 read */
 ssize_t msg_read(struct msg *m, char *buf, size_t size);
 int msg_rewind(struct msg *m);	/* the message, from its start, on fd 0 */
+void msg_close(struct msg *m);	/* frees the header block */
 
 /* spool.c: a pipe on fd 0 becomes an unlinked temporary file */
 int spool_pipe(int fd);		/* returns the new fd, or -1 */
@@ -113,6 +114,7 @@ struct keyset {
 int keys_pick(const char *const *domains, size_t n, const char *sender,
     struct keyset *ks);
 				/* -1 error, 0 no key, 1 found */
+void keys_free(struct keyset *ks);	/* wipes and frees the keys' text */
 
 /* allow.c: control/dkimsenders, which senders may use which key */
 int allow_load(void);		/* -1 error, 0 loaded (or absent) */
@@ -137,6 +139,23 @@ int sign_header(const char *field, size_t len);
 int sign_eoh(void);
 int sign_body(const char *buf, size_t len);
 int sign_finish(char **sighdr, size_t *len);	/* the fields, LF ends */
+void sign_end(void);		/* frees the handles, for the next message */
+
+/* engine.c: one message, from its header to a verdict */
+#define VERDICT_SIGNED 'S'
+#define VERDICT_UNSIGNED 'U'	/* hand it on unchanged; text says why */
+#define VERDICT_DEFER 'Z'	/* a Z record; text says why */
+#define VERDICT_LOCAL 'L'	/* qmail-dkimd: sign it yourself */
+struct verdict {
+	int kind;
+	char text[512];		/* the reason, or "d=... s=... a=..." */
+	char *sighdr;		/* signed: the fields, LF line ends */
+	size_t siglen;
+	int any_cr;		/* signed: hand the message on CR-free */
+};
+int engine_sign(struct msg *m, const char *sender, struct verdict *v);
+				/* returns v->kind */
+void engine_done(struct msg *m, struct verdict *v);
 
 /* handoff.c: becoming the real qmail-remote */
 void handoff_guard(void);	/* first thing: SIGXFSZ ignored till exec */
@@ -145,6 +164,17 @@ int handoff_looped(void);	/* we were exec'd as the real one */
 void handoff_plain(const char *real, char **argv);
 void handoff_signed(const char *real, char **argv, struct msg *m,
     const char *sighdr, size_t siglen);
+
+/* wire.c: qmail-dkimc and qmail-dkimd, one request and one reply */
+#define WIRE_MAX (128 * 1024)	/* the largest reply */
+int wire_connect(const char *path, int seconds);	/* -1, or a socket */
+int wire_listen(const char *path);
+int wire_timeout(int s, int seconds);
+int wire_peer_ok(int s);	/* 1: the peer is our user or root */
+int wire_ask(int s, int fd, const char *sender);
+int wire_request(int s, int *fd, char *sender, size_t size);
+int wire_reply(int s, const struct verdict *v);
+int wire_answer(int s, struct verdict *v);	/* -1: sign it here */
 
 /* log.c: one syslog line per delivery */
 void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

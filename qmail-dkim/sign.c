@@ -106,6 +106,24 @@ sign_start(const struct keyset *ks, const struct policy *p)
 	return 0;
 }
 
+/* The handles and the library, for the next message (qmail-dkimd). */
+void
+sign_end(void)
+{
+	size_t i;
+
+	/* all of them: a failed sign_start leaves ndk short of the last */
+	for (i = 0; i < SEL_MAX; i++)
+		if (dk[i] != NULL) {
+			dkim_free(dk[i]);
+			dk[i] = NULL;
+		}
+	ndk = 0;
+	if (lib != NULL)
+		dkim_close(lib);
+	lib = NULL;
+}
+
 /* Returns 1 if taken, 0 if the library finds the message unsignable. */
 static int
 verdict(DKIM_STAT st, DKIM *d, const char *step)

@@ -1,0 +1,192 @@
+/*
+ * engine.c -- what to do with one message: the signing domain, its keys,
+ * the policy, and the signatures, ending in one verdict.
+ *
+ * qmail-dkim runs it once and exits; qmail-dkimd runs it for message
+ * after message, so everything it takes is given back by engine_done.
+ * It never hands the message on and never writes a report: the caller
+ * does, from the verdict.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qdkim.h"
+
+/* qmail-send's envelope senders for bounces and double bounces */
+static int
+is_bounce(const char *sender)
+{
+	return *sender == '\0' || strcmp(sender, "#@[]") == 0;
+}
+
+/* The domain after the last @ of the envelope sender: 1 valid, 0 not. */
+static int
+sender_domain(const char *sender, char *buf, size_t size)
+{
+	const char *at = strrchr(sender, '@');
+
+	if (at == NULL || strlen(at + 1) >= size)
+		return 0;
+	strcpy(buf, at + 1);
+	return domain_normalize(buf);
+}
+
+/*
+ * This host's own domain, for bounces, which have no envelope domain:
+ * qmail-send's control/bouncehost, else control/me (Gmail rejects
+ * unsigned bounces too).  -1 when a control file cannot be read.
+ */
+static int
+own_domain(char *buf, size_t size)
+{
+	char path[512];
+	int r;
+
+	snprintf(path, sizeof path, "%s/control/bouncehost", control_home());
+	r = control_readline(path, buf, size);
+	if (r == 0) {
+		snprintf(path, sizeof path, "%s/control/me", control_home());
+		r = control_readline(path, buf, size);
+	}
+	return r == 1 ? domain_normalize(buf) : r;
+}
+
+/*
+ * Feeds the header fields and the body to the signatures, reading the
+ * message on from where msg_header stopped: -1 error, 0 unsignable (the
+ * reason in why), 1 signed.
+ */
+static int
+sign_message(struct msg *m, const struct header *h, char **sighdr,
+    size_t *siglen)
+{
+	static char body[CHUNK];
+	ssize_t n = 0;
+	size_t i;
+	int r;
+
+	for (i = 0, r = 1; i < h->n && r == 1; i++)
+		r = sign_header(m->hdr + h->f[i].off, h->f[i].len);
+	if (r == 1)
+		r = sign_eoh();
+	while (r == 1 && (n = msg_read(m, body, sizeof body)) > 0)
+		r = sign_body(body, (size_t)n);
+	if (n == -1)
+		return -1;
+	/* qmail-remote refuses a last line without LF: leave it to it */
+	if (r == 1 && m->last != '\n') {
+		why_set("the last line has no line end");
+		return 0;
+	}
+	return r == 1 ? sign_finish(sighdr, siglen) : r;
+}
+
+static int
+give(struct verdict *v, int kind, const char *text)
+{
+	v->kind = kind;
+	snprintf(v->text, sizeof v->text, "%s", text);
+	return kind;
+}
+
+/* "d=example.com s=s1 a=rsa-sha256 s=s2 a=ed25519-sha256", for the log */
+static void
+describe(const struct keyset *ks, char *buf, size_t size)
+{
+	size_t i, n;
+
+	n = (size_t)snprintf(buf, size, "d=%s", ks->domain);
+	for (i = 0; i < ks->n && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, " s=%s a=%s",
+		    ks->k[i].selector, ks->k[i].type == KEY_ED25519 ?
+		    "ed25519-sha256" : "rsa-sha256");
+}
+
+/*
+ * The message is open (msg_open found it not empty) and not read yet;
+ * sender is the envelope sender, argv[2] of qmail-remote.
+ */
+int
+engine_sign(struct msg *m, const char *sender, struct verdict *v)
+{
+	char fromdom[256], envdom[256];
+	const char *domains[2], *reason, *allowed;
+	struct header h = { .f = NULL };
+	struct keyset ks;
+	struct policy pol;
+	int r;
+
+	memset(v, 0, sizeof *v);
+	memset(&ks, 0, sizeof ks);
+	r = msg_header(m);
+	if (r == -1)
+		return give(v, VERDICT_DEFER, why);
+	if (r == 0)
+		return give(v, VERDICT_UNSIGNED, "header larger than 1 MB");
+	r = header_parse(m->hdr, m->hdrlen, &h, &reason);
+	if (r == -1)
+		return give(v, VERDICT_DEFER, "out of memory parsing the header");
+	if (r == 0) {
+		give(v, VERDICT_UNSIGNED, reason);
+		goto done;
+	}
+
+	domains[0] = address_domain(m->hdr + h.f[h.from].off +
+	    h.f[h.from].namelen + 1, h.f[h.from].len - h.f[h.from].namelen - 1,
+	    fromdom, sizeof fromdom) ? fromdom : NULL;
+	if (is_bounce(sender)) {
+		r = own_domain(envdom, sizeof envdom);
+		allowed = "";
+	} else {
+		r = sender_domain(sender, envdom, sizeof envdom);
+		allowed = r ? envdom : "-";	/* "-" matches only "*" */
+	}
+	if (r == -1 || allow_load() == -1) {
+		give(v, VERDICT_DEFER, why);
+		goto done;
+	}
+	domains[1] = r ? envdom : NULL;
+	r = keys_pick(domains, 2, allowed, &ks);
+	if (r == -1) {
+		give(v, VERDICT_DEFER, why);
+		goto done;
+	}
+	if (r == 0) {
+		give(v, VERDICT_UNSIGNED,
+		    "no key for the From: or envelope domain");
+		goto done;
+	}
+
+	if (policy_load(&pol) == -1) {
+		give(v, VERDICT_DEFER, why);
+		goto done;
+	}
+	policy_narrow(&pol, m->hdr, &h);
+	r = sign_start(&ks, &pol);
+	if (r != -1)
+		r = sign_message(m, &h, &v->sighdr, &v->siglen);
+	if (r == -1)
+		give(v, VERDICT_DEFER, why);
+	else if (r == 0)
+		give(v, VERDICT_UNSIGNED, why);
+	else {
+		v->kind = VERDICT_SIGNED;
+		describe(&ks, v->text, sizeof v->text);
+		v->any_cr = m->norm.any_cr;
+	}
+done:
+	sign_end();
+	keys_free(&ks);
+	free(h.f);
+	return v->kind;
+}
+
+/* Everything engine_sign and the message took. */
+void
+engine_done(struct msg *m, struct verdict *v)
+{
+	free(v->sighdr);
+	v->sighdr = NULL;
+	msg_close(m);
+}
