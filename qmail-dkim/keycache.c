@@ -1,0 +1,106 @@
+/*
+ * keycache.c -- decode each private key once per process, not once per
+ * message.
+ *
+ * libopendkim decodes the key text it is given in every signing handle
+ * (dkim_privkey_load, PEM_read_bio_PrivateKey) and frees it with the
+ * handle.  In OpenSSL 3 that decode goes through OSSL_DECODER, and the
+ * fresh RSA object must set up its blinding again at the first
+ * signature: together most of what a warm qmail-dkimd spends on a small
+ * message (bench/PROFILE.md).  The programs are linked with
+ * -Wl,--wrap=PEM_read_bio_PrivateKey, so libopendkim's call lands here:
+ * the same key text gives the same EVP_PKEY, one more reference each
+ * time, and the RSA object keeps its blinding (refreshed by OpenSSL as
+ * it is used).  A key changed on disk is different text, so a new entry;
+ * qmail-dkimd's workers end after a number of messages, which bounds how
+ * long an old key is held.  The text kept for comparing is wiped when an
+ * entry goes.
+ */
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "qdkim.h"
+
+#define CACHE_KEYS 16
+
+EVP_PKEY *__real_PEM_read_bio_PrivateKey(BIO *bp, EVP_PKEY **x,
+    pem_password_cb *cb, void *u);
+EVP_PKEY *__wrap_PEM_read_bio_PrivateKey(BIO *bp, EVP_PKEY **x,
+    pem_password_cb *cb, void *u);
+
+static struct entry {
+	char *text;
+	size_t len;
+	EVP_PKEY *key;
+	unsigned long used;
+} cache[CACHE_KEYS];
+static unsigned long clock_;
+
+static void
+drop(struct entry *e)
+{
+	OPENSSL_clear_free(e->text, e->len);
+	EVP_PKEY_free(e->key);
+	memset(e, 0, sizeof *e);
+}
+
+/* The entry to fill: an empty one, else the least recently used. */
+static struct entry *
+slot(void)
+{
+	struct entry *e = &cache[0];
+	size_t i;
+
+	for (i = 0; i < CACHE_KEYS; i++) {
+		if (cache[i].key == NULL)
+			return &cache[i];
+		if (cache[i].used < e->used)
+			e = &cache[i];
+	}
+	drop(e);
+	return e;
+}
+
+EVP_PKEY *
+__wrap_PEM_read_bio_PrivateKey(BIO *bp, EVP_PKEY **x, pem_password_cb *cb,
+    void *u)
+{
+	struct entry *e;
+	EVP_PKEY *k;
+	char *text;
+	long len;
+	size_t i;
+
+	/* libopendkim passes a memory BIO and no x; anything else as is */
+	len = x == NULL ? BIO_get_mem_data(bp, &text) : 0;
+	if (len <= 0)
+		return __real_PEM_read_bio_PrivateKey(bp, x, cb, u);
+	for (i = 0; i < CACHE_KEYS; i++) {
+		e = &cache[i];
+		if (e->key != NULL && e->len == (size_t)len &&
+		    CRYPTO_memcmp(e->text, text, e->len) == 0 &&
+		    EVP_PKEY_up_ref(e->key)) {
+			e->used = ++clock_;
+			return e->key;
+		}
+	}
+	k = __real_PEM_read_bio_PrivateKey(bp, NULL, cb, u);
+	if (k == NULL)
+		return NULL;
+	e = slot();
+	e->text = OPENSSL_malloc((size_t)len);
+	if (e->text == NULL || !EVP_PKEY_up_ref(k)) {
+		OPENSSL_free(e->text);
+		e->text = NULL;
+		return k;	/* uncached, but decoded */
+	}
+	memcpy(e->text, text, (size_t)len);
+	e->len = (size_t)len;
+	e->key = k;
+	e->used = ++clock_;
+	return k;
+}

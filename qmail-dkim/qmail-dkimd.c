@@ -1,0 +1,208 @@
+/*
+ * qmail-dkimd -- sign for qmail-dkimc, with OpenSSL already warm.
+ *
+ *	qmail-dkimd [-n WORKERS] [-r REQUESTS] SOCKET
+ *
+ * Run under supervise(8) or systemd as qmailr, the user qmail-remote runs
+ * as.  It makes SOCKET (mode 0600), starts WORKERS processes (default:
+ * one per CPU) that take requests one at a time, and starts a new one
+ * whenever one ends: each ends on its own after REQUESTS messages
+ * (default 10000), so nothing one message leaves behind builds up, and a
+ * message that takes more than REQUEST_SECONDS kills its worker (the
+ * front then signs it itself).  SIGTERM stops it and removes SOCKET.
+ *
+ * Each request is what qmail-dkim would do with the message (engine.c),
+ * with the same control files, read afresh each time: a new key, a new
+ * selector or a new policy applies to the next message, no reload.
+ * What it cannot say goes to syslog; fd 2 is its own (supervise's log),
+ * not a report pipe, and gets only the start-up errors.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qdkim.h"
+
+#define WORKERS_MAX 64
+#define REQUEST_SECONDS 120
+#define PEER_SECONDS 10
+
+static volatile sig_atomic_t stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void __attribute__((noreturn))
+die(const char *text)
+{
+	log_line("qmail-dkimd: %s", text);
+	dprintf(2, "qmail-dkimd: %s\n", text);
+	exit(111);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	die("usage: qmail-dkimd [-n WORKERS] [-r REQUESTS] SOCKET");
+}
+
+/* One request: read, sign, answer.  A failure only loses the answer. */
+static void
+serve(int c)
+{
+	char sender[1024];
+	struct msg m;
+	struct verdict v;
+	struct stat st;
+	int fd, r;
+
+	if (!wire_peer_ok(c) || wire_timeout(c, PEER_SECONDS) == -1 ||
+	    wire_request(c, &fd, sender, sizeof sender) == -1) {
+		log_line("qmail-dkimd: request refused: %s", why);
+		return;
+	}
+	memset(&v, 0, sizeof v);
+	memset(&m, 0, sizeof m);
+	/* a pipe would be spooled, and it is the front's: leave it to it */
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		v.kind = VERDICT_LOCAL;
+		snprintf(v.text, sizeof v.text, "not a regular file");
+	} else {
+		alarm(REQUEST_SECONDS);
+		r = msg_open(&m, fd);
+		if (r == -1) {
+			v.kind = VERDICT_DEFER;
+			snprintf(v.text, sizeof v.text, "%s", why);
+		} else if (r == 0) {
+			v.kind = VERDICT_UNSIGNED;
+			snprintf(v.text, sizeof v.text, "empty message");
+		} else
+			engine_sign(&m, sender, &v);
+		alarm(0);
+	}
+	if (wire_reply(c, &v) == -1 && v.kind == VERDICT_SIGNED) {
+		v.kind = VERDICT_LOCAL;	/* too large: let the front sign */
+		snprintf(v.text, sizeof v.text, "%s", why);
+		wire_reply(c, &v);
+	}
+	engine_done(&m, &v);
+	close(fd);
+}
+
+static void __attribute__((noreturn))
+worker(int l, long requests)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	long n;
+	int c;
+
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGTERM, &dfl, NULL);
+	sigaction(SIGINT, &dfl, NULL);
+	for (n = 0; n < requests; n++) {
+		c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		if (c == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			log_line("qmail-dkimd: accept: %s", strerror(errno));
+			_exit(111);
+		}
+		serve(c);
+		close(c);
+	}
+	_exit(0);
+}
+
+static long
+number(const char *s, long max)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || n < 1 || n > max)
+		usage();
+	return n;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	pid_t pids[WORKERS_MAX], p;
+	time_t born[WORKERS_MAX];
+	long workers, requests = 10000, i;
+	int l, opt;
+
+	workers = sysconf(_SC_NPROCESSORS_ONLN);
+	if (workers < 1 || workers > WORKERS_MAX)
+		workers = 2;
+	while ((opt = getopt(argc, argv, "n:r:")) != -1)
+		switch (opt) {
+		case 'n': workers = number(optarg, WORKERS_MAX); break;
+		case 'r': requests = number(optarg, 1000000000L); break;
+		default: usage();
+		}
+	if (argc - optind != 1 || argv[optind][0] != '/')
+		usage();
+
+	l = wire_listen(argv[optind]);
+	if (l == -1)
+		die(why);
+	/* no SA_RESTART: wait(2) returns on SIGTERM */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	log_line("qmail-dkimd: listening on %s with %ld workers",
+	    argv[optind], workers);
+
+	for (i = 0; i < workers; i++)
+		pids[i] = -1;
+	while (!stop) {
+		for (i = 0; i < workers && !stop; i++) {
+			if (pids[i] != -1)
+				continue;
+			p = fork();
+			if (p == 0)
+				worker(l, requests);
+			if (p == -1) {
+				log_line("qmail-dkimd: fork: %s",
+				    strerror(errno));
+				sleep(1);
+				continue;
+			}
+			pids[i] = p;
+			born[i] = time(NULL);
+		}
+		p = wait(NULL);
+		for (i = 0; i < workers; i++)
+			if (p > 0 && pids[i] == p) {
+				pids[i] = -1;
+				/* one that dies at once would spin */
+				if (!stop && time(NULL) - born[i] < 1)
+					sleep(1);
+			}
+	}
+	for (i = 0; i < workers; i++)
+		if (pids[i] != -1)
+			kill(pids[i], SIGTERM);
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	unlink(argv[optind]);
+	log_line("qmail-dkimd: stopped");
+	return 0;
+}
