@@ -27,8 +27,11 @@
 
 #define CACHE_KEYS 16
 
+/* the names ld(1) gives --wrap: they cannot be other than reserved */
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 EVP_PKEY *__real_PEM_read_bio_PrivateKey(BIO *bp, EVP_PKEY **x,
     pem_password_cb *cb, void *u);
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 EVP_PKEY *__wrap_PEM_read_bio_PrivateKey(BIO *bp, EVP_PKEY **x,
     pem_password_cb *cb, void *u);
 

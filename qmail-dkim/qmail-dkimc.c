@@ -104,6 +104,8 @@ ask_daemon(const char *sender, struct msg *m, struct verdict *v)
 		log_line("signing here: %s", why);
 		return 0;
 	}
+	/* signed over the CR-free form: hand that form on (qmail-dkim(8)) */
+	m->norm.any_cr = v->any_cr;
 	return 1;
 }
 

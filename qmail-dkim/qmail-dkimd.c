@@ -145,7 +145,7 @@ main(int argc, char **argv)
 	pid_t pids[WORKERS_MAX], p;
 	time_t born[WORKERS_MAX];
 	long workers, requests = 10000, i;
-	int l, opt;
+	int l, opt, status;
 
 	workers = sysconf(_SC_NPROCESSORS_ONLN);
 	if (workers < 1 || workers > WORKERS_MAX)
@@ -167,6 +167,8 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* svc -h: nothing to reload, every request reads the control files */
+	signal(SIGHUP, SIG_IGN);
 	log_line("qmail-dkimd: listening on %s with %ld workers",
 	    argv[optind], workers);
 
@@ -188,10 +190,18 @@ main(int argc, char **argv)
 			pids[i] = p;
 			born[i] = time(NULL);
 		}
-		p = wait(NULL);
+		p = wait(&status);
 		for (i = 0; i < workers; i++)
 			if (p > 0 && pids[i] == p) {
 				pids[i] = -1;
+				if (WIFSIGNALED(status) && !stop)
+					log_line("qmail-dkimd: worker %ld killed "
+					    "by signal %d", (long)p,
+					    WTERMSIG(status));
+				else if (WIFEXITED(status) &&
+				    WEXITSTATUS(status) != 0)
+					log_line("qmail-dkimd: worker %ld exited "
+					    "%d", (long)p, WEXITSTATUS(status));
 				/* one that dies at once would spin */
 				if (!stop && time(NULL) - born[i] < 1)
 					sleep(1);

@@ -300,7 +300,7 @@ wire_answer(int s, struct verdict *v)
 		return -1;
 	}
 	memcpy(v->text, buf + 2, tlen + 1);
-	v->kind = buf[0];
+	v->kind = (unsigned char)buf[0];
 	v->any_cr = buf[1] == '1';
 	switch (v->kind) {
 	case VERDICT_SIGNED:
