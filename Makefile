@@ -232,7 +232,7 @@ $(FUZZ_DIR)/fuzz-header: fuzz/fuzz-header.c $(FUZZ_MODS)
 
 $(FUZZ_DIR)/fuzz-sign: fuzz/fuzz-sign.c fuzz/testkeys.h $(FUZZ_MODS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,--wrap=dkim_init \
-	  -Wl,--wrap=dkim_sign -o $@ $< $(FUZZ_MODS) $(LIBS)
+	  -Wl,--wrap=dkim_close -o $@ $< $(FUZZ_MODS) $(LIBS)
 
 FUZZERS = $(FUZZ_DIR)/fuzz-header $(FUZZ_DIR)/fuzz-sign
 

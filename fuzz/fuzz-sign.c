@@ -1,24 +1,26 @@
 /*
  * fuzz-sign.c -- libFuzzer harness for the whole signing path: the input
- * is a queue file, taken as main() takes it (msg_open, msg_header,
- * header_parse, address_domain, sign_*), with the fixed test keys of
- * testkeys.h (an RSA and an Ed25519 key for example.com, both signing),
- * in a canonicalization chosen by the input's length.
+ * is a queue file, given to engine_sign() as qmail-dkim's main() and
+ * qmail-dkimd give it, in a qmail home with the fixed test keys of
+ * testkeys.h (an RSA and an Ed25519 key for example.com, both signing)
+ * and the envelope sender fuzz@example.com, so that every signable
+ * message is signed; the canonicalization (control/dkimcanon) is chosen
+ * by the input's length.
  *
- * The invariants are qmail-remote's contract: a message main() would
- * hand on unsigned is the input itself (nothing to check beyond not
- * crashing); a message it would sign must go out as the DKIM-Signature
- * fields (LF line ends, no CR) followed by the input, byte for byte, or
- * with every CRLF and bare CR made LF when it has CRs, and every
- * signature must verify over the bytes qmail-remote would send (LF made
- * CRLF).  Verification is libopendkim's own, in process, with the key
- * records served by a callback: fast enough to fuzz, and the end-to-end
- * tests check the same cases with dkimpy and Mail::DKIM.
+ * The invariants are qmail-remote's contract: never a deferral (the keys
+ * and the policy are good); a message handed on unsigned is the input
+ * itself (nothing to check beyond not crashing); a signed one goes out
+ * as the DKIM-Signature fields (LF line ends, no CR) followed by the
+ * input, byte for byte, or with every CRLF and bare CR made LF when it
+ * has CRs, and every signature must verify over the bytes qmail-remote
+ * would send (LF made CRLF).  Verification is libopendkim's own, in
+ * process, with the key records served by a callback: fast enough to
+ * fuzz, and the end-to-end tests check the same cases with dkimpy and
+ * Mail::DKIM.
  *
- * main() itself exits and cannot be linked; this follows it and its
- * sign_message() step by step (qmail-dkim.c).  The library handles that sign.c keeps in statics are
- * caught with ld --wrap: the signing handles are freed after each input,
- * or the fuzzer would run out of memory, and the library is made once.
+ * engine_sign gives back all it takes (engine_done), as it must in
+ * qmail-dkimd; only the library made by dkim_init is kept across inputs
+ * (ld --wrap), since making it costs more than a signature.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -42,23 +44,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c, __FILE__, \
 	    __LINE__); abort(); } } while (0)
 
-/* --- the library handles sign.c keeps --------------------------------------- */
+/* --- one library for every input ------------------------------------------ */
 
 DKIM_LIB *__real_dkim_init(void *(*)(void *, size_t), void (*)(void *, void *));
-DKIM *__real_dkim_sign(DKIM_LIB *, const unsigned char *, void *,
-    dkim_sigkey_t, const unsigned char *, const unsigned char *,
-    dkim_canon_t, dkim_canon_t, dkim_alg_t, ssize_t, DKIM_STAT *);
 DKIM_LIB *__wrap_dkim_init(void *(*)(void *, size_t), void (*)(void *, void *));
-DKIM *__wrap_dkim_sign(DKIM_LIB *, const unsigned char *, void *,
-    dkim_sigkey_t, const unsigned char *, const unsigned char *,
-    dkim_canon_t, dkim_canon_t, dkim_alg_t, ssize_t, DKIM_STAT *);
+void __real_dkim_close(DKIM_LIB *);
+void __wrap_dkim_close(DKIM_LIB *);
 
 static DKIM_LIB *made_lib;
-static DKIM *made[SEL_MAX];
-static size_t nmade;
 
-/* One library for all inputs: dkim_init() costs more than a signature,
- * and sign.c sets every option it relies on each time. */
+/* sign.c sets every option it relies on each time */
 DKIM_LIB *
 __wrap_dkim_init(void *(*m)(void *, size_t), void (*f)(void *, void *))
 {
@@ -67,31 +62,23 @@ __wrap_dkim_init(void *(*m)(void *, size_t), void (*f)(void *, void *))
 	return made_lib;
 }
 
-DKIM *
-__wrap_dkim_sign(DKIM_LIB *lib, const unsigned char *id, void *ctx,
-    dkim_sigkey_t key, const unsigned char *sel, const unsigned char *dom,
-    dkim_canon_t hc, dkim_canon_t bc, dkim_alg_t alg, ssize_t len,
-    DKIM_STAT *st)
+void
+__wrap_dkim_close(DKIM_LIB *lib)
 {
-	DKIM *d = __real_dkim_sign(lib, id, ctx, key, sel, dom, hc, bc, alg,
-	    len, st);
-
-	if (d != NULL && nmade < SEL_MAX)
-		made[nmade++] = d;
-	return d;
-}
-
-static void
-free_made(void)
-{
-	while (nmade > 0)
-		dkim_free(made[--nmade]);
+	if (lib != made_lib)
+		__real_dkim_close(lib);
 }
 
 /* --- set-up: a qmail home with the test keys -------------------------------- */
 
-static struct keyset ks;
-static struct policy base;	/* as policy_load() leaves it */
+#define SENDER "fuzz@example.com"
+#define SIGS_MADE 2			/* both test keys sign */
+
+/* a qmail home for each of control/dkimcanon's four values */
+static const char *const canons[4] = {
+	"relaxed/relaxed", "simple/relaxed", "relaxed/simple", "simple/simple"
+};
+static char homes[4][64];
 static DKIM_LIB *vlib;
 static char txt_rsa[1024], txt_ed[256];
 
@@ -147,52 +134,65 @@ lookup(DKIM *d, DKIM_SIGINFO *sig, unsigned char *buf, size_t len)
 	return DKIM_CBSTAT_CONTINUE;
 }
 
+static void
+make_dir(const char *path)
+{
+	if (mkdir(path, 0700) == -1)
+		abort();
+}
+
+static void
+remove_homes(void)
+{
+	char cmd[128];
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (homes[i][0] != '\0') {
+			snprintf(cmd, sizeof cmd, "rm -rf '%s'", homes[i]);
+			if (system(cmd) != 0)
+				fprintf(stderr, "fuzz-sign: cannot remove %s\n",
+				    homes[i]);
+		}
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char home[] = "/tmp/qdkim-fuzz.XXXXXX";
-	const char *domains[1] = { "example.com" };
 	char path[512];
+	size_t i;
 
 	(void)argc;
 	(void)argv;
-	if (mkdtemp(home) == NULL)
-		abort();
-	snprintf(path, sizeof path, "%s/control", home);
-	if (mkdir(path, 0700) == -1)
-		abort();
-	snprintf(path, sizeof path, "%s/control/domainkeys", home);
-	if (mkdir(path, 0700) == -1)
-		abort();
-	snprintf(path, sizeof path, "%s/control/domainkeys/example.com", home);
-	if (mkdir(path, 0700) == -1)
-		abort();
-	snprintf(path, sizeof path, "%s/control/domainkeys/example.com/rsa",
-	    home);
-	put(path, testkey_rsa);
-	snprintf(path, sizeof path, "%s/control/domainkeys/example.com/ed",
-	    home);
-	put(path, testkey_ed25519);
-	snprintf(path, sizeof path,
-	    "%s/control/domainkeys/example.com/selector", home);
-	put(path, "rsa\ned\n");
-	setenv("QMAILDKIM_HOME", home, 1);
-
-	/* the keys and the policy do not depend on the input: read once */
-	if (keys_pick(domains, 1, "example.com", &ks) != 1 || ks.n != 2 ||
-	    policy_load(&base) == -1) {
-		fprintf(stderr, "fuzz-sign: set-up failed: %s\n", why);
-		abort();
+	atexit(remove_homes);
+	for (i = 0; i < 4; i++) {
+		snprintf(homes[i], sizeof homes[i], "/tmp/qdkim-fuzz.XXXXXX");
+		if (mkdtemp(homes[i]) == NULL)
+			abort();
+		snprintf(path, sizeof path, "%s/control", homes[i]);
+		make_dir(path);
+		snprintf(path, sizeof path, "%s/control/dkimcanon", homes[i]);
+		put(path, canons[i]);
+		snprintf(path, sizeof path, "%s/control/domainkeys", homes[i]);
+		make_dir(path);
+		snprintf(path, sizeof path,
+		    "%s/control/domainkeys/example.com", homes[i]);
+		make_dir(path);
+		snprintf(path, sizeof path,
+		    "%s/control/domainkeys/example.com/rsa", homes[i]);
+		put(path, testkey_rsa);
+		snprintf(path, sizeof path,
+		    "%s/control/domainkeys/example.com/ed", homes[i]);
+		put(path, testkey_ed25519);
+		snprintf(path, sizeof path,
+		    "%s/control/domainkeys/example.com/selector", homes[i]);
+		put(path, "rsa\ned\n");
 	}
 	txt_of(testkey_rsa, 0, txt_rsa, sizeof txt_rsa);
 	txt_of(testkey_ed25519, 1, txt_ed, sizeof txt_ed);
 
 	vlib = __real_dkim_init(NULL, NULL);
 	if (vlib == NULL || dkim_set_key_lookup(vlib, lookup) != DKIM_STAT_OK)
-		abort();
-	/* the test keys' directory goes; the keys are in memory */
-	snprintf(path, sizeof path, "rm -rf '%s'", home);
-	if (system(path) != 0)
 		abort();
 	return 0;
 }
@@ -303,24 +303,18 @@ check_signed(const uint8_t *data, size_t size, int any_cr,
 			wire[w++] = '\r';
 		wire[w++] = out[i];
 	}
-	verify_wire(wire, w, ks.n);
+	verify_wire(wire, w, SIGS_MADE);
 	free(wire);
 	free(out);
 }
 
-/* --- one input: main(), step by step ----------------------------------------- */
+/* --- one input, as the programs give it to the engine ------------------------ */
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char body[CHUNK];
-	struct header h = { .f = NULL };
-	struct policy pol;
 	struct msg m;
-	char fromdom[256], *sighdr = NULL;
-	const char *reason;
-	size_t i, siglen = 0;
-	ssize_t n = 0;
+	struct verdict v;
 	int fd, r;
 
 	if (size > 4 * 1024 * 1024)
@@ -329,53 +323,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd == -1 || (size > 0 && write(fd, data, size) != (ssize_t)size) ||
 	    lseek(fd, 0, SEEK_SET) != 0)	/* the queue file, at offset 0 */
 		abort();
+	if (setenv("QMAILDKIM_HOME", homes[size % 4], 1) == -1)
+		abort();
 
+	memset(&v, 0, sizeof v);
 	r = msg_open(&m, fd);
 	CHECK(r == 0 || r == 1);
-	if (r == 0)
-		goto out;	/* empty: handed on as it is */
-	CHECK(m.size == (off_t)size);
-	r = msg_header(&m);
-	CHECK(r == 0 || r == 1);
-	if (r == 0)
-		goto out;	/* header too big: unsigned */
-	CHECK(m.hdrlen <= HDR_MAX);
-	r = header_parse(m.hdr, m.hdrlen, &h, &reason);
-	CHECK(r != -1);
-	if (r == 0)
-		goto out;	/* unsignable: unsigned */
-	(void)address_domain(m.hdr + h.f[h.from].off + h.f[h.from].namelen + 1,
-	    h.f[h.from].len - h.f[h.from].namelen - 1, fromdom,
-	    sizeof fromdom);
-
-	/* main() would find example.com's keys through the envelope sender
-	 * when From: has none: sign every signable message with them, in
-	 * each of the four canonicalizations control/dkimcanon allows */
-	pol = base;
-	pol.hcanon = size % 2 ? DKIM_CANON_SIMPLE : DKIM_CANON_RELAXED;
-	pol.bcanon = size / 2 % 2 ? DKIM_CANON_SIMPLE : DKIM_CANON_RELAXED;
-	policy_narrow(&pol, m.hdr, &h);
-	r = sign_start(&ks, &pol);
-	CHECK(r == 0);
-	for (i = 0, r = 1; i < h.n && r == 1; i++)
-		r = sign_header(m.hdr + h.f[i].off, h.f[i].len);
-	if (r == 1)
-		r = sign_eoh();
-	while (r == 1 && (n = msg_read(&m, body, sizeof body)) > 0)
-		r = sign_body(body, (size_t)n);
-	CHECK(n != -1 && r != -1);
-	if (r == 1 && m.last != '\n')
-		goto out;	/* qmail-remote refuses it: unsigned */
-	if (r == 1)
-		r = sign_finish(&sighdr, &siglen);
-	CHECK(r != -1);
-	if (r == 1)
-		check_signed(data, size, m.norm.any_cr, sighdr, siglen);
-out:
-	free_made();
-	free(sighdr);
-	free(h.f);
-	free(m.hdr);
+	if (r == 1) {
+		CHECK(m.size == (off_t)size);
+		r = engine_sign(&m, SENDER, &v);
+		if (r == VERDICT_DEFER)
+			fprintf(stderr, "deferred: %s\n", v.text);
+		CHECK(r == VERDICT_SIGNED || r == VERDICT_UNSIGNED);
+		CHECK(m.hdr == NULL || m.hdrlen <= HDR_MAX);
+		if (r == VERDICT_SIGNED)
+			check_signed(data, size, v.any_cr, v.sighdr, v.siglen);
+		engine_done(&m, &v);
+	}
 	close(fd);
 	return 0;
 }
