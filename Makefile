@@ -257,11 +257,12 @@ fuzz: deps
 	    $(FUZZ_DIR)/$$f.log | tail -n 20; done; \
 	[ $$h -eq 0 ] && [ $$s -eq 0 ]
 
-# Replays the seeds and every past crash: seconds, no fuzzing.
+# Replays the seeds and every past crash: seconds, no fuzzing (files, not
+# directories: given a directory, libFuzzer adds what it finds to it).
 fuzz-regress: deps
 	$(MAKE) $(FUZZERS)
-	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-header -runs=1 fuzz/seeds fuzz/regress
-	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-sign -runs=1 -detect_leaks=0 fuzz/seeds fuzz/regress
+	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-header fuzz/seeds/* fuzz/regress/*
+	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-sign -detect_leaks=0 fuzz/seeds/* fuzz/regress/*
 
 # cppcheck and clang-tidy on the program, shellcheck on every script;
 # justified suppressions are in .cppcheck-suppressions and .clang-tidy.
