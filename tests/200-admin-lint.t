@@ -1,12 +1,17 @@
 #!/bin/sh
 # 200-admin-lint.t: the admin scripts are POSIX sh, shellcheck-clean and
-# `set -eu`; their man pages are mandoc-clean; bad usage is refused.
+# `set -eu`; every man page is mandoc-clean; bad usage is refused.
 set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
-plan 41
 
 scripts="qmail-dkim-keygen qmail-dkim-install qmail-dkim-check"
+# every page in man/, and those of the programs (the scripts' are below)
+pages=$(cd "$TOP/man" && ls -- *.8)
+others=$(for m in $pages; do
+	case " $scripts " in *" ${m%.8} "*) ;; *) echo "$m" ;; esac
+done)
+plan $((43 + $(echo "$pages" | wc -l) + 2 * $(echo "$others" | wc -l)))
 
 for s in $scripts; do
 	if [ -f "$S/$s" ] && [ -x "$S/$s" ]; then pass "$s exists and is executable"; else fail "$s exists and is executable"; fi
@@ -53,6 +58,32 @@ for s in $scripts; do
 		skip 3 "mandoc not installed"
 	fi
 done
+
+if command -v mandoc >/dev/null 2>&1; then
+	for m in $pages; do
+		out=$(mandoc -Tlint -Wwarning "$TOP/man/$m" 2>&1)
+		is "$out" "" "mandoc -Tlint -Wwarning $m is clean"
+	done
+	for m in $others; do
+		out=$(mandoc -Tlint "$TOP/man/$m" 2>&1 | grep -v -e 'referenced manual not found' -e 'outdated mandoc.db' -e 'lacks .* entry, run makewhatis')
+		is "$out" "" "mandoc -Tlint $m is clean"
+		run mandoc -Tascii "$TOP/man/$m"
+		if [ "$rc" -eq 0 ] && [ -s "$T/out" ]; then pass "$m renders"; else fail "$m renders"; fi
+	done
+else
+	skip $(($(echo "$pages" | wc -l) + 2 * $(echo "$others" | wc -l))) "mandoc not installed"
+fi
+# The project's pages name each other: each such name has its page.
+missing=$(cd "$TOP/man" && sed -n 's/^\.Xr \(qmail-dkim[a-z-]*\) \([0-9]\).*/\1.\2/p' -- *.8 |
+	sort -u | while read -r x; do [ -f "$x" ] || echo "$x"; done)
+is "$missing" "" "every qmail-dkim page named in .Xr is in man/"
+# qmail-dkimd.8 documents every option of qmail-dkimd.
+opts=$(sed -n 's/.*getopt(argc, argv, "\([A-Za-z:]*\)").*/\1/p' "$TOP/qmail-dkim/qmail-dkimd.c" | tr -d ':' | fold -w1)
+missing=
+for o in $opts; do
+	grep -q -E "^\.(Op|It) Fl $o" "$TOP/man/qmail-dkimd.8" || missing="$missing -$o"
+done
+if [ -n "$opts" ]; then is "$missing" "" "qmail-dkimd.8 documents every option of qmail-dkimd"; else fail "qmail-dkimd.c has a getopt string"; fi
 
 # Usage errors: status 2 and a usage line on stderr, nothing on stdout.
 for s in $scripts; do

@@ -1,11 +1,12 @@
 #!/bin/sh
-# 220-install.t: qmail-dkim-install swaps qmail-dkim in front of the real
-# qmail-remote without a moment lacking one, is safe to run twice, refuses
-# what it does not recognize, and -u puts back exactly what was there.
+# 220-install.t: qmail-dkim-install swaps qmail-dkim (or, with -c,
+# qmail-dkimc) in front of the real qmail-remote without a moment lacking
+# one, is safe to run twice, switches between the two, refuses what it does
+# not recognize, and -u puts back exactly what was there.
 set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
-plan 72
+plan 144
 watcher='' sleeper=''
 # stop_bg: the watcher and the fake qmail-rspawn, if still running.
 stop_bg() {
@@ -209,3 +210,157 @@ is "$rc" 0 "install -n under DESTDIR exits 0"
 has "$T/out" "^  QMAILREMOTE=/var/qmail/bin/qmail-dkim$" "the printed QMAILREMOTE leaves DESTDIR out"
 same "$T/stage2/var/qmail/bin/qmail-dkim" "$T/qmail-dkim" "and the binary is under DESTDIR"
 
+
+# --- daemon mode (-c): qmail-dkimc swapped in, qmail-dkim as its fallback -------------
+is "$(tree "$Q/bin")" "$before" "bin/ is as before for -c"
+printf '#!/bin/sh\necho dkimc 1\n' >"$T/qmail-dkimc"
+printf '#!/bin/sh\necho dkimd 1\n' >"$T/qmail-dkimd"
+chmod 0755 "$T/qmail-dkimc" "$T/qmail-dkimd"
+inst -c -b "$T/qmail-dkim"
+is "$rc" 0 "install -c exits 0"
+has "$T/out" "installed qmail-dkimc as .*/bin/qmail-remote" "and says qmail-dkimc is qmail-remote"
+same "$Q/bin/qmail-remote" "$T/qmail-dkimc" "qmail-remote is now qmail-dkimc"
+same "$Q/bin/qmail-dkimc" "$T/qmail-dkimc" "a copy is kept as bin/qmail-dkimc"
+same "$Q/bin/qmail-dkim" "$T/qmail-dkim" "qmail-dkim, the fallback, is bin/qmail-dkim"
+same "$Q/bin/qmail-dkimd" "$T/qmail-dkimd" "qmail-dkimd is bin/qmail-dkimd, taken from beside -b's binary"
+is "$(mode "$Q/bin/qmail-dkimd" | cut -c1-10)" "-rwx--x--x" "bin/qmail-dkimd is mode 0711"
+same "$Q/bin/qmail-remote.orig" "$T/real-copy" "qmail-remote.orig is the real qmail-remote"
+is "$(inode "$Q/bin/qmail-remote.orig")" "$real_inode" "and the very file"
+has "$T/out" "^  mkdir -m 0700 $Q/dkimd$" "it prints how to make the socket's directory"
+has "$T/out" "^  chown qmailr:qmail $Q/dkimd$" "owned by qmailr"
+has "$T/out" "^  exec setuidgid qmailr $Q/bin/qmail-dkimd $Q/dkimd/socket$" "the run script's line"
+has "$T/out" "^  echo $Q/dkimd/socket > $Q/control/dkimsocket$" "and control/dkimsocket"
+has "$T/out" "and to qmail-dkimd's" "the QMAILDKIM_HOME note names qmail-dkimd"
+
+after=$(tree "$Q/bin")
+inst -c -b "$T/qmail-dkim"
+is "$rc" 0 "a second install -c exits 0"
+has "$T/out" "qmail-dkimc is already installed .* nothing to do" "and says there is nothing to do"
+is "$(tree "$Q/bin")" "$after" "and changes nothing"
+
+# With control/dkimsocket naming a socket that is there, nothing is left to do
+# but restart qmail-dkimd after a new build of it.
+if "$PY" -c 'import socket,sys; socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).bind(sys.argv[1])' "$T/sock" 2>/dev/null; then
+	echo "$T/sock" >"$Q/control/dkimsocket"
+	printf '#!/bin/sh\necho dkimd 2\n' >"$T/qmail-dkimd"
+	inst -c -b "$T/qmail-dkim"
+	is "$rc" 0 "installing a new qmail-dkimd exits 0"
+	same "$Q/bin/qmail-dkimd" "$T/qmail-dkimd" "bin/qmail-dkimd is the new build"
+	has "$T/out" "asks qmail-dkimd at $T/sock" "it sees control/dkimsocket in use"
+	has "$T/out" "restart qmail-dkimd" "and says to restart qmail-dkimd"
+	lacks "$T/out" "mkdir" "and no longer prints the set-up steps"
+	rm -f "$T/sock"
+else
+	skip 5 "cannot make a socket with $PY"
+fi
+
+# --- switching between qmail-dkim and qmail-dkimc ----------------------------------------
+inst -b "$T/qmail-dkim"
+is "$rc" 0 "install without -c over -c exits 0"
+has "$T/out" "switched .*/bin/qmail-remote from qmail-dkimc to qmail-dkim" "and says it switched"
+same "$Q/bin/qmail-remote" "$T/qmail-dkim" "qmail-remote is qmail-dkim again"
+same "$Q/bin/qmail-remote.orig" "$T/real-copy" "qmail-remote.orig is still the real one"
+if [ ! -e "$Q/bin/qmail-dkimc" ] && [ ! -e "$Q/bin/qmail-dkimd" ]; then pass "bin/qmail-dkimc and bin/qmail-dkimd are gone"; else fail "bin/qmail-dkimc and bin/qmail-dkimd are gone"; fi
+has "$T/out" "if it runs, stop it" "it says to stop qmail-dkimd"
+has "$T/out" "remove $Q/control/dkimsocket" "and to remove control/dkimsocket"
+rm -f "$Q/control/dkimsocket"
+inst -c -b "$T/qmail-dkim"
+is "$rc" 0 "install -c over qmail-dkim exits 0"
+has "$T/out" "switched .*/bin/qmail-remote from qmail-dkim to qmail-dkimc" "and says it switched"
+same "$Q/bin/qmail-remote" "$T/qmail-dkimc" "qmail-remote is qmail-dkimc again"
+is "$(find "$Q/bin" -name '.*' | wc -l | tr -d ' ')" 0 "no temporary file is left in bin/"
+
+: >"$T/missing"
+(
+	while :; do
+		[ -e "$Q/bin/qmail-remote" ] || echo missing >>"$T/missing"
+	done
+) &
+watcher=$!
+for _ in 1 2 3; do
+	inst -b "$T/qmail-dkim" && inst -c -b "$T/qmail-dkim"
+done
+kill "$watcher" 2>/dev/null
+wait "$watcher" 2>/dev/null
+watcher=
+is "$(wc -l <"$T/missing" | tr -d ' ')" 0 "qmail-remote never went missing while switching"
+same "$Q/bin/qmail-remote.orig" "$T/real-copy" "and qmail-remote.orig is still the real one"
+
+# qmail-remote identical to bin/qmail-dkimc is ours, whatever -b names.
+inst -u -b "$T/nowhere/qmail-dkim"
+is "$rc" 0 "uninstall from -c exits 0"
+has "$T/out" "restored the real qmail-remote" "and says so"
+is "$(tree "$Q/bin")" "$before" "bin/ is exactly as before the install"
+is "$(inode "$Q/bin/qmail-remote")" "$real_inode" "qmail-remote is the very original file again"
+
+# --- -c refusals ---------------------------------------------------------------------------
+mkdir "$T/half"
+cp -p "$T/qmail-dkim" "$T/qmail-dkimc" "$T/half/"
+inst -c -b "$T/half/qmail-dkim"
+is "$rc" 1 "-c without qmail-dkimd beside the binary is refused"
+has "$T/err" "no qmail-dkimd binary at $T/half/qmail-dkimd" "with the reason"
+cp -p "$T/qmail-dkimd" "$T/half/"
+cp -p "$T/qmail-dkim" "$T/half/qmail-dkimc"
+inst -c -b "$T/half/qmail-dkim"
+is "$rc" 1 "-c with qmail-dkimc the same as qmail-dkim is refused"
+has "$T/err" "same program" "with the reason"
+is "$(tree "$Q/bin")" "$before" "and nothing changed"
+
+# --- -n -c: QMAILREMOTE names qmail-dkimc ----------------------------------------------------
+inst -n -c -b "$T/qmail-dkim"
+is "$rc" 0 "install -n -c exits 0"
+same "$Q/bin/qmail-remote" "$T/real-copy" "it leaves qmail-remote alone"
+same "$Q/bin/qmail-dkimc" "$T/qmail-dkimc" "it installs bin/qmail-dkimc"
+same "$Q/bin/qmail-dkimd" "$T/qmail-dkimd" "and bin/qmail-dkimd"
+same "$Q/bin/qmail-dkim" "$T/qmail-dkim" "and bin/qmail-dkim"
+has "$T/out" "^  QMAILREMOTE=$Q/bin/qmail-dkimc$" "it prints QMAILREMOTE naming qmail-dkimc"
+has "$T/out" "exec setuidgid qmailr $Q/bin/qmail-dkimd" "and the run script's line"
+inst -n -c -b "$T/qmail-dkim"
+is "$rc" 0 "install -n -c twice exits 0"
+has "$T/out" "up to date" "and says it is up to date"
+inst -c -b "$T/qmail-dkim"
+same "$Q/bin/qmail-remote" "$T/qmail-dkimc" "swapping in after -n -c works"
+inst -n -c -b "$T/qmail-dkim"
+is "$rc" 1 "-n -c is refused while qmail-dkimc is swapped in"
+has "$T/err" "run qmail-dkim-install -u first" "with the way out"
+inst -u -b "$T/qmail-dkim"
+inst -n -c -b "$T/qmail-dkim"
+
+if [ -r /proc/self/environ ] && [ -x "$T/qmail-rspawn" ]; then
+	QMAILREMOTE=$Q/bin/qmail-dkimc "$T/qmail-rspawn" 30 &
+	sleeper=$!
+	sleep 0.2
+	inst -n -b "$T/qmail-dkim"
+	is "$rc" 0 "-n while qmail-rspawn runs qmail-dkimc exits 0"
+	if [ -e "$Q/bin/qmail-dkimc" ]; then pass "and keeps bin/qmail-dkimc"; else fail "and keeps bin/qmail-dkimc"; fi
+	has "$T/out" "kept .*qmail-dkimc.*pid $sleeper" "saying why"
+	kill "$sleeper" 2>/dev/null
+	wait "$sleeper" 2>/dev/null
+	sleeper=
+else
+	skip 3 "no /proc to find qmail-rspawn in"
+fi
+inst -n -b "$T/qmail-dkim"
+is "$rc" 0 "-n after -n -c exits 0"
+if [ ! -e "$Q/bin/qmail-dkimc" ] && [ ! -e "$Q/bin/qmail-dkimd" ]; then pass "it removes bin/qmail-dkimc and bin/qmail-dkimd"; else fail "it removes bin/qmail-dkimc and bin/qmail-dkimd"; fi
+has "$T/out" "^  QMAILREMOTE=$Q/bin/qmail-dkim$" "and prints QMAILREMOTE naming qmail-dkim"
+inst -n -c -b "$T/qmail-dkim"
+inst -u -b "$T/qmail-dkim"
+is "$rc" 0 "-u after -n -c exits 0"
+is "$(tree "$Q/bin")" "$before" "bin/ is exactly as before"
+
+# --- -c under DESTDIR, the binaries from PREFIX ---------------------------------------------
+mkdir -p "$T/stage3/var/qmail/bin" "$T/stage3/usr/local/bin"
+cp -p "$T/real-copy" "$T/stage3/var/qmail/bin/qmail-remote"
+cp "$T/qmail-dkim" "$T/qmail-dkimc" "$T/qmail-dkimd" "$T/stage3/usr/local/bin/"
+rc=0
+DESTDIR=$T/stage3 "$S/qmail-dkim-install" -d /var/qmail -c >"$T/out" 2>"$T/err" || rc=$?
+is "$rc" 0 "install -c under DESTDIR exits 0"
+same "$T/stage3/var/qmail/bin/qmail-remote" "$T/qmail-dkimc" "qmail-dkimc comes from beside PREFIX's qmail-dkim"
+same "$T/stage3/var/qmail/bin/qmail-dkimd" "$T/qmail-dkimd" "and qmail-dkimd"
+has "$T/out" "^  exec setuidgid qmailr /var/qmail/bin/qmail-dkimd /var/qmail/dkimd/socket$" "the printed paths leave DESTDIR out"
+rc=0
+DESTDIR=$T/stage3 "$S/qmail-dkim-install" -d /var/qmail -u >"$T/out" 2>"$T/err" || rc=$?
+is "$rc" 0 "uninstall -c under DESTDIR exits 0"
+is "$(ls "$T/stage3/var/qmail/bin")" "qmail-remote" "and leaves only qmail-remote"
+same "$T/stage3/var/qmail/bin/qmail-remote" "$T/real-copy" "the real one"
