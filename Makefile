@@ -168,9 +168,12 @@ $(ASAN_DIR)/t-%: tests/unit/t-%.c tests/unit/tap.h $(ASAN_MODS) $(ASAN_DIR)/sani
 # QDKIM_WRAPPED makes the descriptor and address-space limit cases skip:
 # they would measure the sanitizer, not qmail-dkim.
 check-asan: deps
-	$(MAKE) all units $(ASAN_DIR)/qmail-dkim $(ASAN_UNIT)
+	$(MAKE) all units $(ASAN_DIR)/qmail-dkim $(ASAN_DIR)/qmail-dkimd \
+	  $(ASAN_DIR)/qmail-dkimc $(ASAN_UNIT)
 	rm -rf $(ASAN_LOG) && mkdir -m 1777 $(ASAN_LOG)
 	QDKIM=$(CURDIR)/$(ASAN_DIR)/qmail-dkim QDKIM_WRAPPED=asan \
+	  QDKIMD=$(CURDIR)/$(ASAN_DIR)/qmail-dkimd \
+	  QDKIMC=$(CURDIR)/$(ASAN_DIR)/qmail-dkimc \
 	  prove tests/ $(ASAN_UNIT); rc=$$?; \
 	for f in $(ASAN_LOG)/*; do \
 	  [ -f "$$f" ] || continue; echo "== $$f"; cat "$$f"; rc=1; done; \

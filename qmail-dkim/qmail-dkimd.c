@@ -4,7 +4,7 @@
  *	qmail-dkimd [-n WORKERS] [-r REQUESTS] SOCKET
  *
  * Run under supervise(8) or systemd as qmailr, the user qmail-remote runs
- * as.  It makes SOCKET (mode 0600), starts WORKERS processes (default:
+ * as.  It makes SOCKET (under umask 077, so for its user alone), starts WORKERS processes (default:
  * one per CPU) that take requests one at a time, and starts a new one
  * whenever one ends: each ends on its own after REQUESTS messages
  * (default 10000), so nothing one message leaves behind builds up, and a
@@ -43,6 +43,22 @@ on_stop(int sig)
 	(void)sig;
 	stop = 1;
 }
+
+/* only to end sigsuspend(2): the workers are reaped in main() */
+static void
+on_child(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * SIGTERM, SIGINT and SIGCHLD stay blocked in the parent except inside
+ * sigsuspend(2): a SIGTERM that came between a look at stop and a
+ * blocking wait(2) would leave the parent waiting for workers that never
+ * end.  This is the mask the launcher gave, without those three: the
+ * parent's while it waits, the workers' for good.
+ */
+static sigset_t open_mask;
 
 static void __attribute__((noreturn))
 die(const char *text)
@@ -111,6 +127,8 @@ worker(int l, long requests)
 	sigemptyset(&dfl.sa_mask);
 	sigaction(SIGTERM, &dfl, NULL);
 	sigaction(SIGINT, &dfl, NULL);
+	sigaction(SIGCHLD, &dfl, NULL);
+	sigprocmask(SIG_SETMASK, &open_mask, NULL);
 	for (n = 0; n < requests; n++) {
 		c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 		if (c == -1) {
@@ -142,6 +160,8 @@ int
 main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
+	struct sigaction sc = { .sa_handler = on_child };
+	sigset_t blocked;
 	pid_t pids[WORKERS_MAX], p;
 	time_t born[WORKERS_MAX];
 	long workers, requests = 10000, i;
@@ -159,13 +179,23 @@ main(int argc, char **argv)
 	if (argc - optind != 1 || argv[optind][0] != '/')
 		usage();
 
-	l = wire_listen(argv[optind]);
-	if (l == -1)
-		die(why);
-	/* no SA_RESTART: wait(2) returns on SIGTERM */
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &blocked, &open_mask);
+	sigdelset(&open_mask, SIGTERM);
+	sigdelset(&open_mask, SIGINT);
+	sigdelset(&open_mask, SIGCHLD);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&sc.sa_mask);
+	sigaction(SIGCHLD, &sc, NULL);
+
+	l = wire_listen(argv[optind]);
+	if (l == -1)
+		die(why);
 	signal(SIGPIPE, SIG_IGN);
 	/* svc -h: nothing to reload, every request reads the control files */
 	signal(SIGHUP, SIG_IGN);
@@ -190,7 +220,11 @@ main(int argc, char **argv)
 			pids[i] = p;
 			born[i] = time(NULL);
 		}
-		p = wait(&status);
+		p = waitpid(-1, &status, WNOHANG);
+		if (p == 0) {
+			sigsuspend(&open_mask);	/* a worker ended, or SIGTERM */
+			continue;
+		}
 		for (i = 0; i < workers; i++)
 			if (p > 0 && pids[i] == p) {
 				pids[i] = -1;

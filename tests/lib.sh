@@ -5,12 +5,15 @@
 
 [ -f "${TOP:-}/tests/lib.sh" ] || TOP=$(cd "$(dirname "$0")/.." && pwd)
 QDKIM=${QDKIM:-$TOP/qmail-dkim/qmail-dkim}
+QDKIMC=${QDKIMC:-$TOP/qmail-dkim/qmail-dkimc}
+QDKIMD=${QDKIMD:-$TOP/qmail-dkim/qmail-dkimd}
 PY=/usr/bin/python3 # the system python has dkimpy; the one on PATH may not
 T=$(mktemp -d "${TMPDIR:-/tmp}/qdkim-test.XXXXXX") || exit 1
 
-_planned='' _n=0 _failed=0
+_planned='' _n=0 _failed=0 _bg=''
 _finish() {
 	_rc=$?
+	_stop_bg
 	if [ -n "${KEEP:-}" ]; then diag "kept $T"; else rm -rf "$T"; fi
 	if [ -n "$_planned" ] && [ "$_n" -ne "$_planned" ]; then
 		diag "planned $_planned tests but ran $_n"
@@ -18,6 +21,27 @@ _finish() {
 	fi
 	[ "$_rc" -ne 0 ] || _rc=$((_failed > 254 ? 254 : _failed))
 	exit "$_rc"
+}
+# kill_at_exit PID...: background processes (a qmail-dkimd, a fake
+# server) that must not outlive the test; TERM first, then KILL.
+kill_at_exit() { _bg="$_bg $*"; }
+_stop_bg() {
+	[ -n "$_bg" ] || return 0
+	# shellcheck disable=SC2086 # pids, no blanks
+	kill -TERM $_bg 2>/dev/null
+	_i=0
+	while [ "$_i" -lt 30 ]; do
+		_live=''
+		for _p in $_bg; do
+			gone "$_p" || _live="$_live $_p"
+		done
+		[ -n "$_live" ] || break
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	# shellcheck disable=SC2086
+	[ -z "$_live" ] || kill -KILL $_live 2>/dev/null
+	_bg=''
 }
 trap _finish EXIT
 trap 'exit 130' HUP INT TERM
@@ -187,3 +211,82 @@ verify_maildkim() { perl "$TOP/tests/verify-maildkim.pl" "$T/dns" "$@"; }
 # verify_msgauth FILE: the same with go-msgauth, which knows Ed25519
 # (built by `make units`).
 verify_msgauth() { "$TOP/tests/verify-msgauth" "$T/dns" "$@"; }
+
+# --- qmail-dkimd ---------------------------------------------------------------
+
+# gone PID: the process has ended (a zombie counts as ended).
+gone() {
+	[ ! -d "/proc/$1" ] || [ "$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null || echo Z)" = Z ]
+}
+
+# start_daemon [--user=USER] [QDKIMD-OPTION...]: qmail-dkimd for the qmail
+# home $T/qmail, on the socket $T/run/dkimd.sock, which control/dkimsocket
+# names; returns once its workers run (it listens).  Its pid is in DKIMD,
+# its fd 2 in $T/dkimd.err; with tests/syslog-shim.so its syslog lines go
+# to $DKIMD_LOG ($T/run/dkimd.log).  Killed at exit if still running.
+start_daemon() {
+	_as=''
+	case ${1:-} in --user=*)
+		_as=${1#--user=}
+		shift
+		;;
+	esac
+	mkdir -p "$T/run"
+	DKIMD_SOCK=$T/run/dkimd.sock DKIMD_LOG=$T/run/dkimd.log
+	rm -f "$DKIMD_SOCK" "$DKIMD_LOG"
+	_pre=
+	[ ! -f "$TOP/tests/syslog-shim.so" ] || _pre=$TOP/tests/syslog-shim.so
+	if [ -n "$_as" ]; then
+		chown "$_as" "$T/run"
+		env -i PATH=/usr/bin:/bin QMAILDKIM_HOME="$T/qmail" LD_PRELOAD="$_pre" \
+			SYSLOG_SHIM="$DKIMD_LOG" setpriv --reuid="$_as" \
+			--regid="$(id -g "$_as")" --clear-groups -- "$QDKIMD" "$@" "$DKIMD_SOCK" \
+			</dev/null >/dev/null 2>"$T/dkimd.err" &
+	else
+		env -i PATH=/usr/bin:/bin QMAILDKIM_HOME="$T/qmail" LD_PRELOAD="$_pre" \
+			SYSLOG_SHIM="$DKIMD_LOG" "$QDKIMD" "$@" "$DKIMD_SOCK" \
+			</dev/null >/dev/null 2>"$T/dkimd.err" &
+	fi
+	DKIMD=$!
+	kill_at_exit "$DKIMD"
+	echo "$DKIMD_SOCK" >"$T/qmail/control/dkimsocket"
+	_i=0
+	while [ "$_i" -lt 100 ]; do
+		[ -z "$(pgrep -P "$DKIMD")" ] || return 0
+		gone "$DKIMD" && break
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	diag "qmail-dkimd did not start: $(cat "$T/dkimd.err")"
+	return 1
+}
+
+# dkimd_workers: the pids of the running qmail-dkimd's workers.
+dkimd_workers() { pgrep -P "$DKIMD" | sort -n | tr '\n' ' '; }
+
+# stop_daemon: SIGTERM, then await_daemon.
+# await_daemon: waits for qmail-dkimd to end, its exit status then in
+# DKIMD_STATUS; "timeout" when it is still there after 10 s, and then it
+# and its workers are killed.
+stop_daemon() {
+	kill -TERM "$DKIMD" 2>/dev/null
+	await_daemon
+}
+await_daemon() {
+	_i=0
+	while ! gone "$DKIMD"; do
+		if [ "$_i" -ge 100 ]; then
+			_w=$(pgrep -P "$DKIMD")
+			# shellcheck disable=SC2086 # pids
+			kill -KILL "$DKIMD" $_w
+			wait "$DKIMD"
+			DKIMD_STATUS=timeout
+			return
+		fi
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	wait "$DKIMD"
+	# shellcheck disable=SC2034 # for the test that called it
+	DKIMD_STATUS=$?
+}
