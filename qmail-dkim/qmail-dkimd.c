@@ -4,12 +4,13 @@
  *	qmail-dkimd [-n WORKERS] [-r REQUESTS] SOCKET
  *
  * Run under supervise(8) or systemd as qmailr, the user qmail-remote runs
- * as.  It makes SOCKET (under umask 077, so for its user alone), starts WORKERS processes (default:
- * one per CPU) that take requests one at a time, and starts a new one
- * whenever one ends: each ends on its own after REQUESTS messages
- * (default 10000), so nothing one message leaves behind builds up, and a
- * message that takes more than REQUEST_SECONDS kills its worker (the
- * front then signs it itself).  SIGTERM stops it and removes SOCKET.
+ * as.  It makes SOCKET (under umask 077, so for its user alone), starts
+ * WORKERS processes (default: one per CPU) that take requests one at a
+ * time, and starts a new one whenever one ends: each ends on its own
+ * after REQUESTS messages (default 10000), so nothing one message leaves
+ * behind builds up, and a message that takes more than REQUEST_SECONDS
+ * kills its worker (the front then signs it itself).  SIGTERM stops it
+ * and removes SOCKET.
  *
  * Each request is what qmail-dkim would do with the message (engine.c),
  * with the same control files, read afresh each time: a new key, a new
