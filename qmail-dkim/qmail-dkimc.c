@@ -95,12 +95,15 @@ ask_daemon(const char *sender, struct msg *m, struct verdict *v)
 	if (msg_open(m, 0) != 1)
 		return 0;	/* empty: qmail-dkim says so */
 	s = wire_connect(sock, DAEMON_SECONDS);
-	r = s == -1 ? -1 : wire_ask(s, 0, sender);
+	if (s == -1) {
+		log_line("signing here: %s", why);
+		return 0;
+	}
+	r = wire_ask(s, 0, sender);
 	if (r == 0)
 		r = wire_answer(s, v);
-	if (s != -1)
-		close(s);
-	if (r == -1) {
+	close(s);
+	if (r != 0) {
 		log_line("signing here: %s", why);
 		return 0;
 	}
