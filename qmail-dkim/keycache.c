@@ -107,3 +107,30 @@ __wrap_PEM_read_bio_PrivateKey(BIO *bp, EVP_PKEY **x, pem_password_cb *cb,
 	e->used = ++clock_;
 	return k;
 }
+
+/*
+ * What keys.c's check would find out again (RSA or Ed25519, the bits),
+ * from a key this process has decoded already: KEY_RSA or KEY_ED25519,
+ * or 0 when the text is not in the cache.  qmail-dkimd checks each
+ * message's key; this spares it the ASN.1 parse every time.
+ */
+int
+keycache_type(const char *text, size_t len, int *bits)
+{
+	size_t i;
+
+	for (i = 0; i < CACHE_KEYS; i++)
+		if (cache[i].key != NULL && cache[i].len == len &&
+		    CRYPTO_memcmp(cache[i].text, text, len) == 0)
+			switch (EVP_PKEY_get_base_id(cache[i].key)) {
+			case EVP_PKEY_RSA:
+				*bits = EVP_PKEY_get_bits(cache[i].key);
+				return KEY_RSA;
+			case EVP_PKEY_ED25519:
+				*bits = EVP_PKEY_get_bits(cache[i].key);
+				return KEY_ED25519;
+			default:
+				return 0;
+			}
+	return 0;
+}

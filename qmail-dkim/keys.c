@@ -211,7 +211,9 @@ check_key(struct key *k)
 	if (crypto_start() == -1)
 		return -1;
 	k->bits = 0;
-	k->type = key_type(k->pem, &k->bits);
+	k->type = keycache_type(k->pem, strlen(k->pem), &k->bits);
+	if (k->type == 0)
+		k->type = key_type(k->pem, &k->bits);
 	if (k->type == -1 || (k->type == KEY_RSA && k->bits <= 0)) {
 		why_set("the key %s is not a PEM private key OpenSSL can read",
 		    k->path);

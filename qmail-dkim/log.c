@@ -3,20 +3,41 @@
  *
  * Never LOG_PERROR or LOG_CONS: fd 2 is qmail-rspawn's report pipe.
  * The lines name domains, selectors and files, never key material.
+ * glibc opens the log socket close-on-exec: the real qmail-remote does
+ * not inherit it.
  */
 #include <stdarg.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "qdkim.h"
+
+static int ready;
+
+/*
+ * Connects to the log and reads the time zone now, not at the first
+ * line: qmail-dkimc does it while qmail-dkimd signs.
+ */
+void
+log_ready(void)
+{
+	if (ready)
+		return;
+	openlog("qmail-dkim", LOG_PID | LOG_NDELAY, LOG_MAIL);
+	tzset();
+	ready = 1;
+}
 
 void
 log_line(const char *fmt, ...)
 {
 	va_list ap;
 
-	openlog("qmail-dkim", LOG_PID, LOG_MAIL);
+	if (!ready) {
+		openlog("qmail-dkim", LOG_PID, LOG_MAIL);
+		ready = 1;
+	}
 	va_start(ap, fmt);
 	vsyslog(LOG_INFO, fmt, ap);
 	va_end(ap);
-	closelog();
 }

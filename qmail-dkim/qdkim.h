@@ -116,6 +116,10 @@ int keys_pick(const char *const *domains, size_t n, const char *sender,
 				/* -1 error, 0 no key, 1 found */
 void keys_free(struct keyset *ks);	/* wipes and frees the keys' text */
 
+/* keycache.c: each key decoded once a process (libopendkim's call) */
+int keycache_type(const char *text, size_t len, int *bits);
+				/* KEY_RSA, KEY_ED25519, 0 not cached */
+
 /* allow.c: control/dkimsenders, which senders may use which key */
 int allow_load(void);		/* -1 error, 0 loaded (or absent) */
 int allow_check(const char *domain, const char *sender);
@@ -178,5 +182,6 @@ int wire_answer(int s, struct verdict *v);	/* -1: sign it here */
 
 /* log.c: one syslog line per delivery */
 void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_ready(void);		/* connect now, log later */
 
 #endif

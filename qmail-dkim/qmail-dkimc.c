@@ -32,14 +32,21 @@
 #define DAEMON_MSG_MAX (1024 * 1024)
 #define DAEMON_SECONDS 20	/* then sign it here */
 
+/* The Z record; the log line is the caller's (or the daemon's). */
 static void __attribute__((noreturn))
-temp(const char *text)
+defer(const char *text)
 {
 	char buf[sizeof why + 64];
 
-	log_line("deferred: %s", text);
 	snprintf(buf, sizeof buf, "qmail-dkim: %s. (#4.3.0)", text);
 	_exit(report_temp(buf) == -1 ? 111 : 0);
+}
+
+static void __attribute__((noreturn))
+temp(const char *text)
+{
+	log_line("deferred: %s", text);
+	defer(text);
 }
 
 /* qmail-dkim, in the same bin/ as the real qmail-remote */
@@ -131,16 +138,15 @@ main(int argc, char **argv)
 	    !ask_daemon(argv[2], &m, &v))
 		sign_here(argv);
 
+	/* qmail-dkimd has logged the verdict, after answering */
 	switch (v.kind) {
 	case VERDICT_SIGNED:
-		log_line("signed: %s", v.text);
 		handoff_signed(real, argv, &m, v.sighdr, v.siglen);
 		temp(why);
 	case VERDICT_UNSIGNED:
-		log_line("not signed: %s", v.text);
 		handoff_plain(real, argv);
 		temp(why);
 	default:
-		temp(v.text);
+		defer(v.text);
 	}
 }

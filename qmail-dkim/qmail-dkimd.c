@@ -114,6 +114,14 @@ serve(int c)
 		snprintf(v.text, sizeof v.text, "%s", why);
 		wire_reply(c, &v);
 	}
+	/* qmail-dkim's line for the delivery, made here after the answer:
+	 * the front, waiting, does not pay for it */
+	switch (v.kind) {
+	case VERDICT_SIGNED: log_line("signed: %s", v.text); break;
+	case VERDICT_UNSIGNED: log_line("not signed: %s", v.text); break;
+	case VERDICT_DEFER: log_line("deferred: %s", v.text); break;
+	default: break;
+	}
 	engine_done(&m, &v);
 	close(fd);
 }
@@ -200,6 +208,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* svc -h: nothing to reload, every request reads the control files */
 	signal(SIGHUP, SIG_IGN);
+	log_ready();	/* the workers inherit the connection and time zone */
 	log_line("qmail-dkimd: listening on %s with %ld workers",
 	    argv[optind], workers);
 

@@ -12,7 +12,7 @@ if [ ! -x "$QDKIMC" ] || [ ! -x "$QDKIMD" ]; then
 	skip_all "qmail-dkimc and qmail-dkimd are not built"
 fi
 command -v pgrep >/dev/null || skip_all "no pgrep (procps)"
-plan 111
+plan 114
 
 M=$TOP/tests/msg/simple.eml
 K=control/domainkeys/example.com
@@ -157,6 +157,11 @@ mv "$T/enc" "$T/qmail/$K/default"
 cdeliver "$M"
 by_daemon "an encrypted key" "$M" deferred
 deferred_for "an encrypted key" "$K/default is encrypted"
+
+# The daemon makes each delivery's log line, after it answered.
+ok "the log: signed, with d=, s= and a=" grep -q 'signed: d=example.com s=default a=rsa-sha256' "$DKIMD_LOG"
+ok "the log: not signed, and why" grep -q 'not signed: no key for the From: or envelope domain' "$DKIMD_LOG"
+ok "the log: deferred, and why" grep -q "deferred: the key .*/default has 512 bits" "$DKIMD_LOG"
 
 # The same worker (-n 1) after those: nothing of them is left in it.
 make_key example.com
