@@ -109,6 +109,7 @@ install: all
 	  [ -f "$$s" ] && install -m 0755 "$$s" $(DESTDIR)$(BINDIR)/; done; true
 	for m in man/*.8; do \
 	  [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/; done; true
+	ln -sf qmail-dkimd.8 $(DESTDIR)$(MANDIR)/man8/qmail-dkimc.8	# one page, both
 
 clean:
 	rm -f $(PROGS) qmail-dkim/*.o $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
