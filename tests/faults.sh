@@ -19,29 +19,6 @@
 # and descriptors than a resource-limit test leaves.
 QDKIM_WRAPPED=${QDKIM_WRAPPED:-}
 
-# --- TAP TODO: a test that shows a known bug --------------------------------
-
-# todo REASON: the next test is expected to fail until the bug is fixed
-# (TAP "# TODO"): prove shows it, and does not count it as a failure.
-# Redefines lib.sh's pass and fail, which count failures in _failed.
-_todo=
-todo() { _todo=$1; }
-pass() {
-	_n=$((_n + 1))
-	echo "ok $_n - $*${_todo:+ # TODO $_todo}"
-	_todo=
-}
-fail() {
-	_n=$((_n + 1))
-	if [ -n "$_todo" ]; then
-		echo "not ok $_n - $* # TODO $_todo"
-		_todo=
-	else
-		_failed=$((_failed + 1))
-		echo "not ok $_n - $*"
-	fi
-}
-
 # --- one delivery -------------------------------------------------------------
 
 # fdeliver [RSPAWN-OPTION...] MSGFILE [HOST SENDER RECIP...]: deliver, with
