@@ -191,7 +191,10 @@ VG_OPTS = --error-exitcode=99 --num-callers=40 --leak-check=full --show-leak-kin
           --errors-for-leak-kinds=definite --track-fds=no --vgdb=no \
           --suppressions=$(CURDIR)/fuzz/valgrind.supp
 # 140-large measures qmail-dkim's peak RSS, which under valgrind is valgrind's
-VG_TESTS = $(filter-out tests/140-large.t,$(wildcard tests/1*.t tests/3*.t tests/4*.t))
+VG_TESTS = $(filter-out tests/140-large.t $(VG_DAEMON_TESTS),$(wildcard tests/1*.t tests/3*.t tests/4*.t))
+# the hostile corpus once more, with qmail-dkimd itself under valgrind: every
+# message through one worker, whose errors and leaks (at its end) are read
+VG_DAEMON_TESTS = tests/420-corpus-daemon.t
 
 check-valgrind: deps
 	$(MAKE) all units
@@ -201,9 +204,13 @@ check-valgrind: deps
 	  '  "--xml=yes", "--xml-file=$(CURDIR)/$(VG_DIR)/log/vg.%p.xml",' \
 	  '  qw($(VG_OPTS)), "$(CURDIR)/qmail-dkim/qmail-dkim", @ARGV or exit 111;' \
 	  >$(VG_DIR)/qmail-dkim
-	chmod 755 $(VG_DIR)/qmail-dkim
+	sed 's,qmail-dkim/qmail-dkim",qmail-dkim/qmail-dkimd",' $(VG_DIR)/qmail-dkim \
+	  >$(VG_DIR)/qmail-dkimd
+	chmod 755 $(VG_DIR)/qmail-dkim $(VG_DIR)/qmail-dkimd
 	QDKIM=$(CURDIR)/$(VG_DIR)/qmail-dkim QDKIM_WRAPPED=valgrind \
-	  prove $(VG_TESTS); rc=$$?; \
+	  prove $(VG_TESTS) && \
+	QDKIM=$(CURDIR)/$(VG_DIR)/qmail-dkim QDKIM_WRAPPED=valgrind \
+	  QDKIMD=$(CURDIR)/$(VG_DIR)/qmail-dkimd prove $(VG_DAEMON_TESTS); rc=$$?; \
 	n=$$(ls $(VG_DIR)/log/*.xml 2>/dev/null | wc -l); \
 	bad=$$(grep -l '<error>' $(VG_DIR)/log/*.xml 2>/dev/null); \
 	echo "check-valgrind: $$n runs under valgrind"; \
