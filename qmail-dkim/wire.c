@@ -58,9 +58,12 @@ wire_timeout(int s, int seconds)
 	return 0;
 }
 
+/* A socket for path, its address in a: -1 with why. */
 static int
-address(struct sockaddr_un *a, const char *path)
+endpoint(struct sockaddr_un *a, const char *path)
 {
+	int s;
+
 	memset(a, 0, sizeof *a);
 	a->sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof a->sun_path) {
@@ -68,7 +71,10 @@ address(struct sockaddr_un *a, const char *path)
 		return -1;
 	}
 	strcpy(a->sun_path, path);
-	return 0;
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s == -1)
+		why_sys("cannot make a socket");
+	return s;
 }
 
 /* A connected socket, its time limits set; -1 with why. */
@@ -78,13 +84,9 @@ wire_connect(const char *path, int seconds)
 	struct sockaddr_un a;
 	int s;
 
-	if (address(&a, path) == -1)
+	s = endpoint(&a, path);
+	if (s == -1)
 		return -1;
-	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (s == -1) {
-		why_sys("cannot make a socket");
-		return -1;
-	}
 	/* SO_SNDTIMEO bounds connect(2) too, when the backlog is full */
 	if (wire_timeout(s, seconds) == -1)
 		goto fail;
@@ -108,13 +110,9 @@ wire_listen(const char *path)
 	mode_t old;
 	int s, r;
 
-	if (address(&a, path) == -1)
+	s = endpoint(&a, path);
+	if (s == -1)
 		return -1;
-	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (s == -1) {
-		why_sys("cannot make a socket");
-		return -1;
-	}
 	if (unlink(path) == -1 && errno != ENOENT) {
 		why_sys("cannot remove the old socket %s", path);
 		goto fail;
