@@ -17,6 +17,17 @@ key=$home/control/domainkeys/example.com/default
 
 step() { printf '\n== %s\n' "$*"; }
 
+# spawn PROGRAM: the delivery, as qmail-rspawn makes it, and its report
+spawn() {
+	/usr/bin/python3 "$top/tests/rspawn.py" --report "$T/report" --status "$T/status" \
+		--env="QMAILDKIM_HOME=$home" --env="PATH=$home/bin:/usr/bin:/bin" \
+		"$top/demo/sample.eml" "$top/qmail-dkim/$1" \
+		gmail.example alice@example.com bob@gmail.example
+	printf 'exit status %s, report to qmail-rspawn: ' "$(cat "$T/status")"
+	perl -0777 -pe 's/\0/\\0/g; s/\n/\\n/g' "$T/report"
+	echo
+}
+
 step "1. a throwaway key: $key"
 mkdir -p "$home/bin" "$home/queue/mess" "${key%/*}" "$T/dns" "$T/out"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$key" 2>/dev/null
@@ -35,13 +46,7 @@ EOS
 chmod 755 "$home/bin/qmail-remote.orig"
 
 step "3. qmail-rspawn runs: qmail-remote gmail.example alice@example.com bob@gmail.example"
-/usr/bin/python3 "$top/tests/rspawn.py" --report "$T/report" --status "$T/status" \
-	--env="QMAILDKIM_HOME=$home" --env="PATH=$home/bin:/usr/bin:/bin" \
-	"$top/demo/sample.eml" "$top/qmail-dkim/qmail-dkim" \
-	gmail.example alice@example.com bob@gmail.example
-printf 'exit status %s, report to qmail-rspawn: ' "$(cat "$T/status")"
-perl -0777 -pe 's/\0/\\0/g; s/\n/\\n/g' "$T/report"
-echo
+spawn qmail-dkim
 
 step "4. what goes out on the wire"
 tr -d '\r' <"$T/out/wire"
@@ -61,13 +66,7 @@ echo "$sock" >"$home/control/dkimsocket"
 i=0
 while [ ! -S "$sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 rm -rf "$T/out" && mkdir "$T/out"
-/usr/bin/python3 "$top/tests/rspawn.py" --report "$T/report" --status "$T/status" \
-	--env="QMAILDKIM_HOME=$home" --env="PATH=$home/bin:/usr/bin:/bin" \
-	"$top/demo/sample.eml" "$top/qmail-dkim/qmail-dkimc" \
-	gmail.example alice@example.com bob@gmail.example
-printf 'exit status %s, report to qmail-rspawn: ' "$(cat "$T/status")"
-perl -0777 -pe 's/\0/\\0/g; s/\n/\\n/g' "$T/report"
-echo
+spawn qmail-dkimc
 tr -d '\r' <"$T/out/wire" | sed -n '1,/^$/p' | grep -A3 '^DKIM-Signature'
 echo "dkimpy:"
 /usr/bin/python3 "$top/tests/verify-dkimpy.py" "$T/dns" "$T/out/wire"
