@@ -16,7 +16,8 @@ static int ready;
 
 /*
  * Connects to the log and reads the time zone now, not at the first
- * line: qmail-dkimc does it while qmail-dkimd signs.
+ * line: qmail-dkimd does it at start-up, so that no message waits for it
+ * and its workers inherit both.
  */
 void
 log_ready(void)
