@@ -74,6 +74,8 @@ read_names(const char *file, char *text, const char **list, size_t max,
 	size_t n = 0;
 	int r;
 
+	/* the list is static: qmail-dkimd's last message left its names */
+	list[0] = NULL;
 	snprintf(path, sizeof path, "%s/control/%s", control_home(), file);
 	r = control_readfile(path, text, NAMES_TEXT);
 	if (r == -1)
