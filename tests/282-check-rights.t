@@ -167,6 +167,7 @@ if [ -n "$root" ] && command -v unshare >/dev/null 2>&1 && unshare -m true 2>/de
 	chown 4242 "$T/home/erin-qd/erin.example"
 	chown 4243 "$T/home/frank.example"
 	rc=0
+	# shellcheck disable=SC2016 # the inner shell expands them
 	unshare -m sh -c 'mount --bind "$1" /etc/passwd && shift && exec "$@"' sh "$T/passwd" \
 		"$S/qmail-dkim-check" -d "$H7" -s "127.0.0.1:$port" -T -i 192.0.2.7 erin.example >"$T/out" 2>"$T/err" || rc=$?
 	proposed >"$T/proposed"
