@@ -8,7 +8,7 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 need_dns
-plan 46
+plan 48
 
 qmail_accounts
 echo "local=/test/" >"$T/dns.conf"
@@ -133,6 +133,11 @@ if [ -n "$root" ]; then
 		printf 'root: *\n' >"$H6/control/dkimrights"
 	chown 65534 "$H6/control/dkimrights"
 	chk users "$H6" u2.example
+	H8=$T/h8
+	keys "$H8" r1.example
+	printf 'root: *\n' >"$H8/control/dkimrights"
+	chmod 0600 "$H8/control/dkimrights"
+	chk unread "$H8" r1.example
 fi
 wait
 see modes
@@ -151,8 +156,11 @@ if [ -n "$root" ]; then
 	see users
 	has "$T/out" "^FAIL  key: $H6/control/domainkeys/u1\.example belongs to uid 65534, who can replace the keys under it" "a user-owned domain directory FAILs"
 	has "$T/out" "^FAIL  rights: $H6/control/dkimrights belongs to uid 65534, who can let anyone sign as any domain" "a user-owned control/dkimrights FAILs"
+	see unread
+	has "$T/out" "^FAIL  key: qmailr cannot read $H8/control/dkimrights: qmail-dkim defers all mail from r1\.example" "a control/dkimrights qmailr cannot read FAILs"
+	has "$T/out" "^      fix: chmod 0644 $H8/control/dkimrights$" "with the fix"
 else
-	skip 2 "other owners: not root"
+	skip 4 "other owners: not root"
 fi
 
 # --- an owner found by a home directory named after the domain --------------------------
