@@ -115,6 +115,7 @@ int keys_pick(const char *const *domains, size_t n, const char *sender,
     struct keyset *ks);
 				/* -1 error, 0 no key, 1 found */
 void keys_free(struct keyset *ks);	/* wipes and frees the keys' text */
+void keys_root(const char *dir);	/* DIR/DOMAIN/... instead */
 
 /* keycache.c: each key decoded once a process (libopendkim's call) */
 int keycache_type(const char *text, size_t len, int *bits);
