@@ -79,6 +79,8 @@ void msg_close(struct msg *m);	/* frees the header block */
 
 /* spool.c: a pipe on fd 0 becomes an unlinked temporary file */
 int spool_pipe(int fd);		/* returns the new fd, or -1 */
+int spool_file(void);		/* an empty one, or -1 (errno) */
+int spool_copy(int in, int fd);	/* -1 cannot read, -2 cannot write */
 
 /* header.c: splitting the header block into fields */
 struct field {
