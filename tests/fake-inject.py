@@ -3,8 +3,8 @@
 
 fake-inject.py --out DIR [--home QMAILHOME] [--fsize N] SENDER RECIP... <MESSAGE
 
-What it copies from qmail (notqmail qmail.c qmail_open/qmail_close, the same
-in netqmail 1.06 and, without QMAILQUEUE and fd 6, in qmail 1.03):
+What it copies from qmail (notqmail qmail.c qmail_open/qmail_close; netqmail
+1.06 is the same without fd 6, qmail 1.03 without fd 6 and QMAILQUEUE):
   - it forks; the child gets the message pipe on fd 0, the envelope pipe
     on fd 1 and (notqmail) an error pipe on fd 6, chdir()s to the qmail
     home, and execs $QMAILQUEUE, or bin/qmail-queue when it is not set,
