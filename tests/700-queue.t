@@ -9,7 +9,7 @@
 . "${0%/*}/lib.sh"
 QDKIMQ=${QDKIMQ:-$TOP/qmail-dkim/qmail-dkim-queue}
 [ -x "$QDKIMQ" ] || skip_all "qmail-dkim-queue is not built"
-plan 133
+plan 135
 
 MSG=$TOP/tests/msg/simple.eml
 KEYS=$T/home/.qmail-dkim
@@ -164,6 +164,15 @@ inject QMAILDKIM_KEYS="$T/elsewhere" "$MSG"
 is "$(status) $(sigs)" "0 1" "QMAILDKIM_KEYS: its keys sign"
 inject QMAILDKIM_KEYS=relative/path "$MSG"
 is "$(status) $(sigs)" "0 0" "QMAILDKIM_KEYS not absolute: queued unsigned"
+
+# The host's control files are the host's policy for its keys: not read.
+setup
+user_key example.com s1
+echo simple/simple >"$T/qmail/control/dkimcanon"
+echo 'example.org: *' >"$T/qmail/control/dkimsenders"
+inject "$MSG"
+is "$(status) $(sigs)" "0 1" "the host's control/dkimsenders does not stop the user's key"
+is "$(tag c)" relaxed/relaxed "the host's control/dkimcanon is not read"
 
 # Policy files in the key directory's control/.
 setup
