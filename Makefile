@@ -39,13 +39,16 @@ ALL_LDFLAGS = -static-pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS      = $(WRAP) -lopendkim -lcrypto -ldb-5.3 -lbsd -lmd -lresolv -lpthread
 endif
 
-# Three programs: qmail-dkim (the stand-in that signs), qmail-dkimd (the
-# same signing, resident) and qmail-dkimc (the stand-in that asks it).
+# Four programs: qmail-dkim (the stand-in that signs), qmail-dkimd (the
+# same signing, resident), qmail-dkimc (the stand-in that asks it) and
+# qmail-dkim-queue (a user's own signing, in qmail-queue's place).
 SRCS  = $(wildcard qmail-dkim/*.c)
-MAINS = qmail-dkim/qmail-dkim.c qmail-dkim/qmail-dkimc.c qmail-dkim/qmail-dkimd.c
+MAINS = qmail-dkim/qmail-dkim.c qmail-dkim/qmail-dkimc.c qmail-dkim/qmail-dkimd.c \
+        qmail-dkim/qmail-dkim-queue.c
 OBJS  = $(SRCS:.c=.o)
 MODS  = $(patsubst %.c,%.o,$(filter-out $(MAINS),$(SRCS)))
-PROGS = qmail-dkim/qmail-dkim qmail-dkim/qmail-dkimd qmail-dkim/qmail-dkimc
+PROGS = qmail-dkim/qmail-dkim qmail-dkim/qmail-dkimd qmail-dkim/qmail-dkimc \
+        qmail-dkim/qmail-dkim-queue
 # what qmail-dkimc needs: no libopendkim, no OpenSSL
 FRONT = $(patsubst %,qmail-dkim/%.o,why io report log control normalize \
           message spool handoff wire)
@@ -53,7 +56,7 @@ UNIT  = $(patsubst %.c,%,$(wildcard tests/unit/t-*.c))
 
 all: $(PROGS)
 
-qmail-dkim/qmail-dkim qmail-dkim/qmail-dkimd: %: %.o $(MODS)
+qmail-dkim/qmail-dkim qmail-dkim/qmail-dkimd qmail-dkim/qmail-dkim-queue: %: %.o $(MODS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $@.o $(MODS) $(LIBS)
 
 # libc alone: its start-up is most of what a delivery through qmail-dkimd
@@ -156,7 +159,7 @@ $(ASAN_DIR)/sanitizer-options.o: fuzz/sanitizer-options.c
 	@mkdir -p $(ASAN_DIR)
 	$(CC) $(SAN_CFLAGS) -DSAN_LOG='"$(ASAN_LOG)/san"' -c -o $@ $<
 
-$(ASAN_DIR)/qmail-dkim $(ASAN_DIR)/qmail-dkimd: %: %.o $(ASAN_MODS) $(ASAN_DIR)/sanitizer-options.o
+$(ASAN_DIR)/qmail-dkim $(ASAN_DIR)/qmail-dkimd $(ASAN_DIR)/qmail-dkim-queue: %: %.o $(ASAN_MODS) $(ASAN_DIR)/sanitizer-options.o
 	$(CC) $(SAN_CFLAGS) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(ASAN_DIR)/qmail-dkimc: $(ASAN_DIR)/qmail-dkimc.o $(ASAN_FRONT) $(ASAN_DIR)/sanitizer-options.o
@@ -170,11 +173,12 @@ $(ASAN_DIR)/t-%: tests/unit/t-%.c tests/unit/tap.h $(ASAN_MODS) $(ASAN_DIR)/sani
 # they would measure the sanitizer, not qmail-dkim.
 check-asan: deps
 	$(MAKE) all units $(ASAN_DIR)/qmail-dkim $(ASAN_DIR)/qmail-dkimd \
-	  $(ASAN_DIR)/qmail-dkimc $(ASAN_UNIT)
+	  $(ASAN_DIR)/qmail-dkimc $(ASAN_DIR)/qmail-dkim-queue $(ASAN_UNIT)
 	rm -rf $(ASAN_LOG) && mkdir -m 1777 $(ASAN_LOG)
 	QDKIM=$(CURDIR)/$(ASAN_DIR)/qmail-dkim QDKIM_WRAPPED=asan \
 	  QDKIMD=$(CURDIR)/$(ASAN_DIR)/qmail-dkimd \
 	  QDKIMC=$(CURDIR)/$(ASAN_DIR)/qmail-dkimc \
+	  QDKIMQ=$(CURDIR)/$(ASAN_DIR)/qmail-dkim-queue \
 	  prove tests/ $(ASAN_UNIT); rc=$$?; \
 	for f in $(ASAN_LOG)/*; do \
 	  [ -f "$$f" ] || continue; echo "== $$f"; cat "$$f"; rc=1; done; \
