@@ -102,20 +102,31 @@ demo: deps
 	$(MAKE) all
 	sh demo/demo.sh
 
+# make install strips the programs (STRIP= keeps their symbols; STRIP=
+# names another strip program, as a cross one); make uninstall removes
+# exactly these files, and no directory.
+STRIP         = strip
+INSTALL_STRIP = $(if $(STRIP),-s --strip-program=$(STRIP))
+INST_PROGS    = $(notdir $(PROGS))
+INST_SCRIPTS  = $(notdir $(wildcard scripts/qmail-dkim-*))
+INST_MANS     = $(notdir $(wildcard man/*.8)) qmail-dkimc.8
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
-	for p in $(PROGS); do install -m 0755 $$p $(DESTDIR)$(BINDIR)/; done
-	for s in scripts/qmail-dkim-*; do \
-	  [ -f "$$s" ] && install -m 0755 "$$s" $(DESTDIR)$(BINDIR)/; done; true
-	for m in man/*.8; do \
-	  [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/; done; true
+	install $(INSTALL_STRIP) -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(addprefix scripts/,$(INST_SCRIPTS)) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
 	ln -sf qmail-dkimd.8 $(DESTDIR)$(MANDIR)/man8/qmail-dkimc.8	# one page, both
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(INST_PROGS) $(INST_SCRIPTS))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(INST_MANS))
 
 clean:
 	rm -f $(PROGS) qmail-dkim/*.o $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
 	rm -rf tests/.gocache $(BUILD)
 
-.PHONY: all units deps check check-quick demo install clean
+.PHONY: all units deps check check-quick demo install uninstall clean
 
 # make bench: qmail-dkim beside dkimpy, Mail::DKIM and the machine's limits,
 # one table and a plot in bench/out/ (bench/bench.sh).  Not part of check.
