@@ -84,8 +84,12 @@ tests/syslog-shim.so: tests/syslog-shim.c
 
 units: $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
 
+# the Debian packages of tests/packages-demo (building, make demo) and
+# tests/packages (the tests, lint, bench)
 deps:
 	@sh tests/deps.sh
+deps-demo:
+	@sh tests/deps.sh -d
 
 # The suite once: the quick loop while working.
 check-quick: deps
@@ -98,7 +102,7 @@ check-quick: deps
 check: check-quick
 	$(MAKE) check-asan check-valgrind fuzz-regress
 
-demo: deps
+demo: deps-demo
 	$(MAKE) all
 	sh demo/demo.sh
 
@@ -126,7 +130,7 @@ clean:
 	rm -f $(PROGS) qmail-dkim/*.o $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
 	rm -rf tests/.gocache $(BUILD)
 
-.PHONY: all units deps check check-quick demo install uninstall clean
+.PHONY: all units deps deps-demo check check-quick demo install uninstall clean
 
 # make bench: qmail-dkim beside dkimpy, Mail::DKIM and the machine's limits,
 # one table and a plot in bench/out/ (bench/bench.sh).  Not part of check.
