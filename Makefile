@@ -91,16 +91,29 @@ deps:
 deps-demo:
 	@sh tests/deps.sh -d
 
+# Every prove run goes through tests/private.sh: as root, in a mount
+# namespace whose /etc (qmail's accounts) and /dev/log are its own, and
+# the host's accounts and mount table are checked afterwards.  --timer:
+# each file's time as it ends.  The quick suite runs PROVE_JOBS files at
+# once (each test has its own scratch directory, ports and sockets); the
+# sanitizer and valgrind passes one at a time.
+PROVE_JOBS = 2
+PROVE      = sh tests/private.sh prove --timer
+
 # The suite once: the quick loop while working.
 check-quick: deps
 	$(MAKE) all units
-	prove tests/ $(UNIT)
+	$(PROVE) -j$(PROVE_JOBS) tests/ $(UNIT)
 
-# The README's test command: the suite, the suite again under ASan and
-# UBSan, the end-to-end tests under valgrind, the fuzzers over their seeds
-# and past crashes.
+# The README's test command: the suite once, then the fuzz harnesses under
+# ASan+UBSan over their seeds and past crashes (the fastest sanitizer pass).
 check: check-quick
-	$(MAKE) check-asan check-valgrind fuzz-regress
+	$(MAKE) fuzz-regress
+
+# What CI runs: make check, then the suite again under ASan+UBSan and the
+# end-to-end tests under valgrind.
+check-full: check
+	$(MAKE) check-asan check-valgrind
 
 demo: deps-demo
 	$(MAKE) all
@@ -130,7 +143,7 @@ clean:
 	rm -f $(PROGS) qmail-dkim/*.o $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
 	rm -rf tests/.gocache $(BUILD)
 
-.PHONY: all units deps deps-demo check check-quick demo install uninstall clean
+.PHONY: all units deps deps-demo check check-quick check-full demo install uninstall clean
 
 # make bench: qmail-dkim beside dkimpy, Mail::DKIM and the machine's limits,
 # one table and a plot in bench/out/ (bench/bench.sh).  Not part of check.
@@ -190,7 +203,7 @@ check-asan: deps
 	QDKIM=$(CURDIR)/$(ASAN_DIR)/qmail-dkim QDKIM_WRAPPED=asan \
 	  QDKIMD=$(CURDIR)/$(ASAN_DIR)/qmail-dkimd \
 	  QDKIMC=$(CURDIR)/$(ASAN_DIR)/qmail-dkimc \
-	  prove tests/ $(ASAN_UNIT); rc=$$?; \
+	  $(PROVE) tests/ $(ASAN_UNIT); rc=$$?; \
 	for f in $(ASAN_LOG)/*; do \
 	  [ -f "$$f" ] || continue; echo "== $$f"; cat "$$f"; rc=1; done; \
 	exit $$rc
@@ -223,9 +236,9 @@ check-valgrind: deps
 	  >$(VG_DIR)/qmail-dkimd
 	chmod 755 $(VG_DIR)/qmail-dkim $(VG_DIR)/qmail-dkimd
 	QDKIM=$(CURDIR)/$(VG_DIR)/qmail-dkim QDKIM_WRAPPED=valgrind \
-	  prove $(VG_TESTS) && \
+	  $(PROVE) $(VG_TESTS) && \
 	QDKIM=$(CURDIR)/$(VG_DIR)/qmail-dkim QDKIM_WRAPPED=valgrind \
-	  QDKIMD=$(CURDIR)/$(VG_DIR)/qmail-dkimd prove $(VG_DAEMON_TESTS); rc=$$?; \
+	  QDKIMD=$(CURDIR)/$(VG_DIR)/qmail-dkimd $(PROVE) $(VG_DAEMON_TESTS); rc=$$?; \
 	n=$$(ls $(VG_DIR)/log/*.xml 2>/dev/null | wc -l); \
 	bad=$$(grep -l '<error>' $(VG_DIR)/log/*.xml 2>/dev/null); \
 	echo "check-valgrind: $$n runs under valgrind"; \
