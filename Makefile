@@ -115,9 +115,11 @@ check: check-quick
 check-full: check
 	$(MAKE) check-asan check-valgrind
 
+# the compiler's lines hidden (its warnings and errors are not)
 demo: deps-demo
-	$(MAKE) all
-	sh demo/demo.sh
+	@echo "make demo: building qmail-dkim (make all)"
+	@$(MAKE) -s --no-print-directory all
+	@sh demo/demo.sh
 
 # make install strips the programs (STRIP= keeps their symbols; STRIP=
 # names another strip program, as a cross one); make uninstall removes
