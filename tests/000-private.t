@@ -5,7 +5,7 @@
 . "${0%/*}/lib.sh"
 [ -n "${QDKIM_PRIVATE:-}" ] ||
 	skip_all "not in tests/private.sh's namespace: ${QDKIM_PRIVATE_WHY:-not root}"
-plan 15
+plan 16
 H=/proc/$QDKIM_HOST_PID # a process outside: the host's view
 # tries N CMD...: CMD until it succeeds, N times at most (useradd and
 # usermod do not wait for a lock another test holds)
@@ -55,11 +55,17 @@ is "$(sed 's,^.*/proc/,/proc/,' "$T/rep" | tr '\n' ' ')" \
 	"/proc/self/mountinfo:1 /proc/$$/mountinfo:0 $H/mountinfo:0 " \
 	"rspawn.py --tmpfs mounts where neither we nor the host see it"
 
+# a datagram reaches one socket: in $QDKIM_SYSLOG, it is not in the host's log
 if [ -n "${QDKIM_SYSLOG:-}" ]; then
 	logger -t qdkim000 "probe $$"
+	setup_home
+	make_key example.com
+	deliver "$TOP/tests/msg/simple.eml"
 	sleep 0.2
 	ok "/dev/log here is the tests' own socket: a line sent to it is in \$QDKIM_SYSLOG" \
 		grep -q "qdkim000.*probe $$" "$QDKIM_SYSLOG"
+	ok "  and so is qmail-dkim's line for a delivery" \
+		grep -q "qmail-dkim\[[0-9]*\]: signed: d=example.com s=default" "$QDKIM_SYSLOG"
 else
-	skip 1 "this host has no /dev/log: syslog(3) lines go nowhere, here or there"
+	skip 2 "this host has no /dev/log: syslog(3) lines go nowhere, here or there"
 fi
