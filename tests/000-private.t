@@ -3,8 +3,32 @@
 # (tests/private.sh): accounts made, mounts and syslog lines stay in a
 # mount namespace of the tests' own, nested namespaces included.
 . "${0%/*}/lib.sh"
-[ -n "${QDKIM_PRIVATE:-}" ] ||
-	skip_all "not in tests/private.sh's namespace: ${QDKIM_PRIVATE_WHY:-not root}"
+
+# syslog_checks: a datagram reaches one socket: what is in $QDKIM_SYSLOG
+# is not in the host's log
+syslog_checks() {
+	if [ -z "${QDKIM_SYSLOG:-}" ]; then
+		skip 2 "this host has no /dev/log: syslog(3) lines go nowhere, here or there"
+		return
+	fi
+	logger -t qdkim000 "probe $$"
+	setup_home
+	make_key example.com
+	deliver "$TOP/tests/msg/simple.eml"
+	sleep 0.2
+	ok "/dev/log here is the tests' own socket: a line sent to it is in \$QDKIM_SYSLOG" \
+		grep -q "qdkim000.*probe $$" "$QDKIM_SYSLOG"
+	ok "  and so is qmail-dkim's line for a delivery" \
+		grep -q "qmail-dkim\[[0-9]*\]: signed: d=example.com s=default" "$QDKIM_SYSLOG"
+}
+# not root: a /dev/log of our own at most
+if [ -z "${QDKIM_PRIVATE:-}" ]; then
+	[ -n "${QDKIM_SYSLOG:-}" ] ||
+		skip_all "not in tests/private.sh's namespace: ${QDKIM_PRIVATE_WHY:-not root}"
+	plan 2
+	syslog_checks
+	exit
+fi
 plan 16
 H=/proc/$QDKIM_HOST_PID # a process outside: the host's view
 # tries N CMD...: CMD until it succeeds, N times at most (useradd and
@@ -55,17 +79,4 @@ is "$(sed 's,^.*/proc/,/proc/,' "$T/rep" | tr '\n' ' ')" \
 	"/proc/self/mountinfo:1 /proc/$$/mountinfo:0 $H/mountinfo:0 " \
 	"rspawn.py --tmpfs mounts where neither we nor the host see it"
 
-# a datagram reaches one socket: in $QDKIM_SYSLOG, it is not in the host's log
-if [ -n "${QDKIM_SYSLOG:-}" ]; then
-	logger -t qdkim000 "probe $$"
-	setup_home
-	make_key example.com
-	deliver "$TOP/tests/msg/simple.eml"
-	sleep 0.2
-	ok "/dev/log here is the tests' own socket: a line sent to it is in \$QDKIM_SYSLOG" \
-		grep -q "qdkim000.*probe $$" "$QDKIM_SYSLOG"
-	ok "  and so is qmail-dkim's line for a delivery" \
-		grep -q "qmail-dkim\[[0-9]*\]: signed: d=example.com s=default" "$QDKIM_SYSLOG"
-else
-	skip 2 "this host has no /dev/log: syslog(3) lines go nowhere, here or there"
-fi
+syslog_checks

@@ -12,11 +12,27 @@
 # group, shadow, gshadow and mount table must be as they were, or it
 # fails.  The tests see QDKIM_PRIVATE=1, and in QDKIM_HOST_PID a process
 # outside (/proc/PID/root and /proc/PID/mountinfo are the host's view).
-# Not root, or no namespace to be had: CMD runs as it is, QDKIM_PRIVATE
-# empty and the reason in QDKIM_PRIVATE_WHY; the tests that would change
-# the host skip.  Inside the namespace already, CMD just runs.
+# Not root, or no mount namespace to be had: CMD runs with QDKIM_PRIVATE
+# empty and the reason in QDKIM_PRIVATE_WHY, and the tests that would
+# change the host skip; not root, CMD gets a /dev/log of its own all the
+# same if a user namespace can be had (tests/private-log.py).  Inside the
+# namespace already, CMD just runs.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+
+# start_sink DIR: tests/log-sink.py on DIR/log.sock, writing DIR/syslog;
+# its pid in sink
+start_sink() {
+	/usr/bin/python3 "$here/log-sink.py" "$1/log.sock" "$1/syslog" >"$1/sink.out" &
+	sink=$!
+	_i=0
+	until grep -q ready "$1/sink.out" 2>/dev/null; do
+		[ "$_i" -lt 100 ] || { echo "private.sh: tests/log-sink.py did not start" >&2 && exit 1; }
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+}
+has_log() { [ -e /dev/log ] || [ -L /dev/log ]; }
 
 # inside SCRATCH CMD...: the namespace's side
 inside() {
@@ -35,15 +51,8 @@ inside() {
 	id qmailr >/dev/null 2>&1 ||
 		useradd -r -l -M -g qmail -d /var/qmail -s /usr/sbin/nologin qmailr
 	QDKIM_SYSLOG='' sink=''
-	if [ -e /dev/log ] || [ -L /dev/log ]; then
-		/usr/bin/python3 "$here/log-sink.py" "$S/log.sock" "$S/syslog" >"$S/sink.out" &
-		sink=$!
-		i=0
-		until grep -q ready "$S/sink.out" 2>/dev/null; do
-			[ "$i" -lt 100 ] || { echo "private.sh: tests/log-sink.py did not start" >&2 && exit 1; }
-			sleep 0.05
-			i=$((i + 1))
-		done
+	if has_log; then
+		start_sink "$S"
 		mount --bind "$S/log.sock" /dev/log
 		QDKIM_SYSLOG=$S/syslog
 	fi
@@ -61,22 +70,43 @@ fi
 
 [ -z "${QDKIM_PRIVATE+set}" ] || exec "$@"
 
-# outside: as it runs as it is
+# as_is REASON CMD...: CMD without a mount namespace
 as_is() {
 	QDKIM_PRIVATE='' QDKIM_PRIVATE_WHY=$1
 	export QDKIM_PRIVATE QDKIM_PRIVATE_WHY
 	shift
-	echo "private.sh: $QDKIM_PRIVATE_WHY: the tests that would change this host skip; syslog lines go to its /dev/log if it has one" >&2
+	echo "private.sh: $QDKIM_PRIVATE_WHY: the tests that would change this host skip" >&2
+	has_log || exec "$@"
+	why=''
+	if [ "$(id -u)" -ne 0 ]; then
+		# a user namespace whose /dev/log is ours, if we can have one
+		S=$(mktemp -d "${TMPDIR:-/tmp}/qdkim-private.XXXXXX")
+		trap 'rm -rf "$S"' EXIT
+		trap 'exit 130' HUP INT TERM
+		start_sink "$S"
+		if /usr/bin/python3 "$here/private-log.py" "$S/log.sock" true 2>"$S/why"; then
+			QDKIM_SYSLOG=$S/syslog
+			export QDKIM_SYSLOG
+			rc=0
+			/usr/bin/python3 "$here/private-log.py" "$S/log.sock" "$@" || rc=$?
+			kill "$sink"
+			exit "$rc"
+		fi
+		kill "$sink"
+		why="; $(cat "$S/why")"
+		rm -rf "$S"
+	fi
+	echo "private.sh: and their syslog lines go to this host's /dev/log$why" >&2
 	exec "$@"
 }
-[ "$(id -u)" -eq 0 ] || as_is "not root, so no private mount namespace" "$@"
+[ "$(id -u)" -eq 0 ] || as_is "not root, so no mount namespace" "$@"
 S=$(mktemp -d "${TMPDIR:-/tmp}/qdkim-private.XXXXXX")
 trap 'rm -rf "$S"' EXIT
 trap 'exit 130' HUP INT TERM
 if ! unshare --mount --propagation private true 2>"$S/why"; then
 	why=$(cat "$S/why")
 	rm -rf "$S"
-	as_is "no private mount namespace ($why)" "$@"
+	as_is "no mount namespace ($why)" "$@"
 fi
 
 # what must be the same afterwards
