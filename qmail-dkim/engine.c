@@ -124,6 +124,11 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 		return give(v, VERDICT_DEFER, why);
 	if (r == 0)
 		return give(v, VERDICT_UNSIGNED, "header larger than 1 MB");
+	/* RFC 5322 2.1 lets the body and its empty line go, but go-msgauth
+	 * (0.6) cannot read such a message: its signature would fail */
+	if (m->no_body)
+		return give(v, VERDICT_UNSIGNED, "no empty line after the "
+		    "header, which some verifiers cannot read");
 	r = header_parse(m->hdr, m->hdrlen, &h, &reason);
 	if (r == -1)
 		return give(v, VERDICT_DEFER, "out of memory parsing the header");

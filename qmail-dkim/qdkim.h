@@ -66,6 +66,7 @@ struct msg {
 	struct norm norm;
 	char last;		/* the last raw byte read */
 	int nul_in_header;
+	int no_body;		/* no empty line: the message is all header */
 	char *hdr;		/* the header block, normalized to LF */
 	size_t hdrlen;		/* up to and with the last header's LF */
 	char *rest;		/* body bytes read along with the header */
