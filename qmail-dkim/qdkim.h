@@ -94,6 +94,8 @@ struct header {
 };
 int header_parse(const char *hdr, size_t len, struct header *h,
     const char **reason);	/* -1 error, 0 unsignable, 1 ok */
+int header_relaxed_ok(const char *hdr, const struct field *f);
+				/* 1: relaxed canonicalization signs it */
 
 /* keys.c: control/domainkeys/DOMAIN/{selector,SELECTOR,identity} */
 #define KEY_RSA 1
