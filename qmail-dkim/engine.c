@@ -167,10 +167,10 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 		give(v, VERDICT_DEFER, why);
 		goto done;
 	}
-	policy_narrow(&pol, m->hdr, &h);
-	r = sign_start(&ks, &pol);
-	if (r != -1)
-		r = sign_message(m, &h, &v->sighdr, &v->siglen);
+	r = policy_narrow(&pol, m->hdr, &h);
+	if (r == 1)
+		r = sign_start(&ks, &pol) == -1 ? -1 :
+		    sign_message(m, &h, &v->sighdr, &v->siglen);
 	if (r == -1)
 		give(v, VERDICT_DEFER, why);
 	else if (r == 0)
@@ -178,6 +178,9 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 	else {
 		v->kind = VERDICT_SIGNED;
 		describe(&ks, v->text, sizeof v->text);
+		if (pol.note[0] != '\0')
+			snprintf(v->text + strlen(v->text), sizeof v->text -
+			    strlen(v->text), "; %s", pol.note);
 		v->any_cr = m->norm.any_cr;
 	}
 done:

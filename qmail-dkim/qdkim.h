@@ -134,9 +134,11 @@ struct policy {
 	const char **sign;	/* field names, NULL-terminated */
 	const char **oversign;
 	unsigned long long expire;	/* seconds until x=, 0 for none */
+	char note[256];		/* what policy_narrow left out, and why */
 };
 int policy_load(struct policy *p);	/* -1 error, 0 loaded */
-void policy_narrow(struct policy *p, const char *hdr, const struct header *h);
+int policy_narrow(struct policy *p, const char *hdr, const struct header *h);
+				/* -1 error, 0 unsignable, 1 narrowed */
 
 /* sign.c: libopendkim, one handle per signature, all fed alike */
 int sign_start(const struct keyset *ks, const struct policy *p);
