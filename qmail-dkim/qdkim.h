@@ -66,6 +66,7 @@ struct msg {
 	struct norm norm;
 	char last;		/* the last raw byte read */
 	int nul_in_header;
+	int no_body;		/* no empty line: the message is all header */
 	char *hdr;		/* the header block, normalized to LF */
 	size_t hdrlen;		/* up to and with the last header's LF */
 	char *rest;		/* body bytes read along with the header */
@@ -95,6 +96,8 @@ struct header {
 };
 int header_parse(const char *hdr, size_t len, struct header *h,
     const char **reason);	/* -1 error, 0 unsignable, 1 ok */
+int header_relaxed_ok(const char *hdr, const struct field *f);
+				/* 1: relaxed canonicalization signs it */
 
 /* keys.c: control/domainkeys/DOMAIN/{selector,SELECTOR,identity} */
 #define KEY_RSA 1
@@ -134,9 +137,11 @@ struct policy {
 	const char **sign;	/* field names, NULL-terminated */
 	const char **oversign;
 	unsigned long long expire;	/* seconds until x=, 0 for none */
+	char note[256];		/* what policy_narrow left out, and why */
 };
 int policy_load(struct policy *p);	/* -1 error, 0 loaded */
-void policy_narrow(struct policy *p, const char *hdr, const struct header *h);
+int policy_narrow(struct policy *p, const char *hdr, const struct header *h);
+				/* -1 error, 0 unsignable, 1 narrowed */
 
 /* sign.c: libopendkim, one handle per signature, all fed alike */
 int sign_start(const struct keyset *ks, const struct policy *p);
