@@ -14,6 +14,7 @@
  * the socket answers "sign this as example.com" to whoever reaches it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -102,36 +103,68 @@ fail:
 	return -1;
 }
 
-/* The listening socket of qmail-dkimd, for its user alone. */
+/*
+ * The listening socket of qmail-dkimd, for its user alone, made under
+ * path.new and renamed over path: a client finds the old socket or the
+ * new one, never no socket.  The caller holds the lock (qmail-dkimd.c),
+ * so path.new is no other instance's.  *made identifies it for
+ * wire_unlisten.
+ */
 int
-wire_listen(const char *path)
+wire_listen(const char *path, struct stat *made)
 {
 	struct sockaddr_un a;
+	char tmp[sizeof a.sun_path];
 	mode_t old;
 	int s, r;
 
-	s = endpoint(&a, path);
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.new", path) >= sizeof tmp) {
+		why_set("the socket path %s is too long", path);
+		return -1;
+	}
+	s = endpoint(&a, tmp);
 	if (s == -1)
 		return -1;
-	if (unlink(path) == -1 && errno != ENOENT) {
-		why_sys("cannot remove the old socket %s", path);
+	if (unlink(tmp) == -1 && errno != ENOENT) {
+		why_sys("cannot remove the old socket %s", tmp);
 		goto fail;
 	}
 	old = umask(077);
 	r = bind(s, (struct sockaddr *)&a, sizeof a);
 	umask(old);
 	if (r == -1) {
-		why_sys("cannot make the socket %s", path);
+		why_sys("cannot make the socket %s", tmp);
 		goto fail;
 	}
 	if (listen(s, 128) == -1) {
-		why_sys("cannot listen on %s", path);
-		goto fail;
+		why_sys("cannot listen on %s", tmp);
+		goto gone;
+	}
+	if (lstat(tmp, made) == -1) {
+		why_sys("cannot look at the socket %s", tmp);
+		goto gone;
+	}
+	if (rename(tmp, path) == -1) {
+		why_sys("cannot rename %s to %s", tmp, path);
+		goto gone;
 	}
 	return s;
+gone:
+	unlink(tmp);
 fail:
 	close(s);
 	return -1;
+}
+
+/* Removes path if it is still the socket wire_listen made. */
+void
+wire_unlisten(const char *path, const struct stat *made)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && st.st_dev == made->st_dev &&
+	    st.st_ino == made->st_ino)
+		unlink(path);
 }
 
 /* The request: magic, sender, and fd passed along. */
