@@ -94,6 +94,8 @@ serve(int c)
 	struct stat st;
 	int fd, r;
 
+	/* a reason left from the last request must not pass for this one's */
+	why[0] = '\0';
 	if (!wire_peer_ok(c) || wire_timeout(c, PEER_SECONDS) == -1 ||
 	    wire_request(c, &fd, sender, sizeof sender) == -1) {
 		log_line("qmail-dkimd: request refused: %s", why);
