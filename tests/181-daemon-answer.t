@@ -15,7 +15,7 @@
 BAD="addfield emptyline emptyfirst cr crinside nulinside nolf nocont wspcont
 wspend lowercase noblank emptyvalue eightbit ctrl secondbad onlyname empty
 textlf unsignedtail badcr zero short huge"
-plan $(($(echo $BAD | wc -w) * 3 + 4))
+plan $(($(echo "$BAD" | wc -w) * 3 + 4))
 
 home netqmail
 n=1

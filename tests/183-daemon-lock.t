@@ -21,7 +21,6 @@ ino() { stat -c %i "$1" 2>/dev/null; }
 
 home netqmail
 start_daemon -n 1
-first=$DKIMD
 sock=$(ino "$DKIMD_SOCK")
 second -n 1
 is "$(cat "$T/second.status")" 111 "a second qmail-dkimd on the same socket: exit 111"
@@ -69,9 +68,8 @@ stop_daemon
 # Restarts while deliveries go on: each is signed, by qmail-dkimd or, when
 # it is between instances, by qmail-dkim.  The deliveries run from a qmail
 # home of their own with the same key.
-start_daemon -n 2
-mkdir -p "$T/bg/qmail" "$T/wires"
-(
+# deliveries: from $T/bg, until $T/stop exists and ten are done
+deliveries() {
 	T=$T/bg
 	setup_home netqmail
 	cp -R "$T/../qmail/control/domainkeys" "$T/qmail/control/"
@@ -86,7 +84,10 @@ mkdir -p "$T/bg/qmail" "$T/wires"
 		[ ! -e "$T/out/fellback" ] || got="$got by bin/qmail-dkim"
 		echo "$i $got" >>"$T/../bg.log"
 	done
-) &
+}
+start_daemon -n 2
+mkdir -p "$T/bg/qmail" "$T/wires"
+deliveries &
 bg=$!
 sleep 1
 stop_daemon

@@ -4,18 +4,21 @@
 # fallback, bin/qmail-dkim, signed them.
 
 [ -x "$QDKIM" ] || skip_all "qmail-dkim is not built"
+# shellcheck disable=SC2153 # set by lib.sh
 if [ ! -x "$QDKIMC" ] || [ ! -x "$QDKIMD" ]; then
 	skip_all "qmail-dkimc and qmail-dkimd are not built"
 fi
 command -v pgrep >/dev/null || skip_all "no pgrep (procps)"
 
 M=$TOP/tests/msg/simple.eml
+# shellcheck disable=SC2034 # for the tests
 K=control/domainkeys/example.com
 
 # set_fallback [DIR]: bin/qmail-dkim notes its argv in DIR/fellback
 # (default $T/out, made anew by each delivery), then execs the real
 # qmail-dkim.  Perl, not sh: dash would clear the signal mask.  A note it
 # cannot write is a Z record, so that it cannot pass for "not run".
+# shellcheck disable=SC2120 # DIR is for the tests that need it
 set_fallback() {
 	{
 		echo '#!/usr/bin/perl'
