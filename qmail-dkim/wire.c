@@ -336,14 +336,14 @@ fields_ok(const char *p, size_t len)
 	return 1;
 }
 
-/* The verdict's text, for the log and a Z record: one printable line. */
+/* The verdict's text, for the log and a Z record: one line, no controls. */
 static int
 text_ok(const char *p, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if ((unsigned char)p[i] < ' ' || p[i] == 0x7f)
+		if (((unsigned char)p[i] < ' ' && p[i] != '\t') || p[i] == 0x7f)
 			return 0;
 	return 1;
 }
