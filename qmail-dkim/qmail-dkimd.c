@@ -172,20 +172,25 @@ worker(int l, long requests, pid_t parent)
 /*
  * SOCKET.lock, locked for as long as this instance runs: a second one on
  * the same socket would take it over, and remove it when it stopped.
+ * flock(2) needs no write access: the file is empty and readable by all,
+ * so that one left by a start as root does not keep qmailr's out.
  */
 static void
 lock_socket(const char *path)
 {
 	char lock[4096];
+	struct stat st;
 
 	if ((size_t)snprintf(lock, sizeof lock, "%s.lock", path) >= sizeof lock)
 		die("the socket path is too long");
-	lock_fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY |
-	    O_CLOEXEC, 0600);
+	lock_fd = open(lock, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY |
+	    O_CLOEXEC, 0644);
 	if (lock_fd == -1) {
 		why_sys("cannot open the lock %s", lock);
 		die(why);
 	}
+	if (fstat(lock_fd, &st) == 0 && st.st_uid == geteuid())
+		(void)fchmod(lock_fd, 0644);	/* whatever the umask */
 	if (flock(lock_fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK)
 			why_set("another qmail-dkimd runs on %s: it holds %s",
