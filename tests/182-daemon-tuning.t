@@ -16,9 +16,9 @@ waited() {
 	n=$((n + 1))
 	_t0=$(date +%s.%N)
 	cdeliver "$(msg $n)"
-	_t=$(echo "$(date +%s.%N) - $_t0" | bc)
+	_t=$(perl -e 'printf "%.2f", $ARGV[0] - $ARGV[1]' "$(date +%s.%N)" "$_t0")
 	by_fallback "$1" "$T/m/$n.eml"
-	if [ "$(echo "$_t >= $2 && $_t < $3" | bc)" = 1 ]; then
+	if perl -e 'exit !($ARGV[0] >= $ARGV[1] && $ARGV[0] < $ARGV[2])' "$_t" "$2" "$3"; then
 		pass "$1: it took ${_t}s"
 	else
 		fail "$1: it took ${_t}s"
