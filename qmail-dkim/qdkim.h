@@ -180,7 +180,9 @@ void handoff_signed(const char *real, char **argv, struct msg *m,
 /* wire.c: qmail-dkimc and qmail-dkimd, one request and one reply */
 #define WIRE_MAX (128 * 1024)	/* the largest reply */
 int wire_connect(const char *path, int seconds);	/* -1, or a socket */
-int wire_listen(const char *path);
+struct stat;
+int wire_listen(const char *path, struct stat *made);	/* -1, or a socket */
+void wire_unlisten(const char *path, const struct stat *made);
 int wire_timeout(int s, int seconds);
 int wire_peer_ok(int s);	/* 1: the peer is our user or root */
 int wire_ask(int s, int fd, const char *sender);
