@@ -220,7 +220,11 @@ writer(struct push *s, char **argv)
 	close(2);
 	while ((r = push(s)) == 0)
 		(void)poll(&pfd, 1, -1);
-	/* EPIPE: qmail-remote stopped reading, which is its business */
+	/*
+	 * -1: qmail-remote stopped reading (EPIPE), which is its business,
+	 * or the message cannot be read to its end: the token left unread,
+	 * qmail-remote's next read fails.
+	 */
 	if (r == 1)
 		(void)drain(s->out);
 }
