@@ -27,7 +27,7 @@ c900cr m900cr netqmail dkimc 12
 k5m m5m notqmail dkim 12
 c5m m5m netqmail dkimc 8
 k50m m50m netqmail dkim 6"
-plan $(($(echo "$CONFIGS" | wc -l) * 2 + 3))
+plan $(($(echo "$CONFIGS" | wc -l) * 2 + 5))
 
 setup_home
 make_key example.com
@@ -97,6 +97,18 @@ while read -r name m flavour signer n; do
 done <<EOF
 $CONFIGS
 EOF
+
+# What the untouched deliveries showed of the writer and of fd 0.
+bad=$(awk '$2 ~ /^untouched/ && !/ fd 0 type=sock,/' "$R")
+if [ -z "$bad" ]; then pass "large signed messages reach the real one on a socket"; else
+	fail "large signed messages reach the real one on a socket"
+	diag "$bad"
+fi
+bad=$(awk '$2 ~ /^untouched/ && !/ writer qmail-dkim-feed\/qmail-dkim-feed$/' "$R")
+if [ -z "$bad" ]; then pass "the writer is qmail-dkim-feed in ps, not qmail-remote"; else
+	fail "the writer is qmail-dkim-feed in ps, not qmail-remote"
+	diag "$bad"
+fi
 
 # The kills must have found each process often enough to mean something.
 for target in signer writer remote; do

@@ -115,6 +115,18 @@ def children():
     return found
 
 
+def name_of(pid):
+    """comm and the argv as ps(1) shows them, "COMM/ARGV..."."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            comm = f.read().strip()
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            args = f.read().rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return None
+    return "%s/%s" % (comm, args) if args else None  # empty: exiting
+
+
 def describe(pid):
     """What a process left running is, and where it waits; then killed."""
     what = []
@@ -154,6 +166,7 @@ class Delivery:
         self.a, self.cfg, self.slow = a, cfg, slow
         self.target, self.sig, self.delay = target, sig, delay
         self.landed = "none"
+        self.writer_name = "-"
         self.phase = {}  # when each phase began: start exec writer end
 
     def run(self):
@@ -190,8 +203,11 @@ class Delivery:
                 if w:
                     writer = w[0]
                     self.phase["writer"] = now
-            elif "writer_end" not in self.phase and not alive(writer):
-                self.phase["writer_end"] = now
+            elif "writer_end" not in self.phase:
+                if alive(writer):
+                    self.writer_name = name_of(writer) or self.writer_name
+                else:
+                    self.phase["writer_end"] = now
             if self.target is not None and self.landed == "none":
                 self.try_kill(now, child.pid, writer)
         os.close(rep_r)
@@ -259,7 +275,10 @@ class Delivery:
             if r.returncode != 0:
                 return "CUT", "dkimpy: " + r.stdout.strip().replace("\n", "; ")
             self.a.verified.add(h)
-        return "whole", "K, %d bytes, dkimpy passes" % len(got)
+        with open(os.path.join(out, "fd0")) as f:
+            fd0 = f.read().split()[0]
+        return "whole", "K, %d bytes, dkimpy passes, fd 0 %s, writer %s" % (
+            len(got), fd0, self.writer_name)
 
 
 def handed_on(path):
