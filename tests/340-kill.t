@@ -99,9 +99,9 @@ $CONFIGS
 EOF
 
 # What the untouched deliveries showed of the writer and of fd 0.
-bad=$(awk '$2 ~ /^untouched/ && !/ fd 0 type=sock,/' "$R")
-if [ -z "$bad" ]; then pass "large signed messages reach the real one on a socket"; else
-	fail "large signed messages reach the real one on a socket"
+bad=$(awk '$2 ~ /^untouched/ && !/ fd 0 type=sock, other fds none,/' "$R")
+if [ -z "$bad" ]; then pass "large signed messages reach the real one on a socket, no other fd"; else
+	fail "large signed messages reach the real one on a socket, no other fd"
 	diag "$bad"
 fi
 bad=$(awk '$2 ~ /^untouched/ && !/ writer qmail-dkim-feed\/qmail-dkim-feed$/' "$R")

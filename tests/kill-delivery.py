@@ -277,8 +277,10 @@ class Delivery:
             self.a.verified.add(h)
         with open(os.path.join(out, "fd0")) as f:
             fd0 = f.read().split()[0]
-        return "whole", "K, %d bytes, dkimpy passes, fd 0 %s, writer %s" % (
-            len(got), fd0, self.writer_name)
+        with open(os.path.join(out, "fds")) as f:
+            fds = f.read().strip().replace("\n", "; ") or "none"
+        return "whole", "K, %d bytes, dkimpy passes, fd 0 %s, other fds %s, writer %s" % (
+            len(got), fd0, fds, self.writer_name)
 
 
 def handed_on(path):
