@@ -269,13 +269,11 @@ spawn_writer(struct push *s, int remote_end, char **argv)
 }
 
 static void
-push_start(struct push *s, struct msg *m, const char *sighdr, size_t siglen,
-    int out)
+push_start(struct push *s, struct msg *m, const char *sighdr, size_t siglen)
 {
 	static char buf[CHUNK];
 
 	memset(s, 0, sizeof *s);
-	s->out = out;
 	s->hdr = sighdr;
 	s->hdrlen = siglen;
 	s->in = m->fd;
@@ -369,10 +367,10 @@ handoff_signed(const char *real, char **argv, struct msg *m,
 	struct push s;
 	int fd[2], r;
 
-	push_start(&s, m, sighdr, siglen, -1);
+	push_start(&s, m, sighdr, siglen);
 	r = in_pipe(&s, fd);
 	if (r == 0) {	/* the pipe is too small: start again */
-		push_start(&s, m, sighdr, siglen, -1);
+		push_start(&s, m, sighdr, siglen);
 		r = in_socket(&s, fd, argv);
 	}
 	if (r == -1)
