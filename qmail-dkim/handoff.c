@@ -5,15 +5,27 @@
  * qmail-remote is exec'd in our place: same pid, same argv, same report
  * pipe, so qmail-rspawn sees only the real one.
  *
- * Signed, the real qmail-remote reads a pipe: the DKIM-Signature field,
- * then the message.  A message that fits in the pipe is written before
- * the exec and no process is added.  A larger one is written by a
- * detached writer (forked twice, so it is nobody's zombie) with
- * sendfile(2), straight from the queue file: no copy is made.  The writer
- * closes fds 1 and 2 at once, because qmail-rspawn reads the report until
- * every holder of the pipe has closed it; it ends on EPIPE if
- * qmail-remote stops reading, and kills it if the message cannot be read
- * to the end.
+ * Signed, the real qmail-remote reads the DKIM-Signature field, then the
+ * message.  A message that fits in a pipe is written into one before the
+ * exec and no process is added.  A larger one goes through a socket pair
+ * and is written by a detached writer (forked twice, so it is nobody's
+ * zombie) with sendfile(2), straight from the queue file: no copy is
+ * made.  The writer closes fds 1 and 2 at once, because qmail-rspawn
+ * reads the report until every holder of the pipe has closed it, and
+ * ends on EPIPE if qmail-remote stops reading.
+ *
+ * Through a pipe, a writer that died mid-message (killed by an admin,
+ * pkill, a shutdown; or stopped by a read error) would give qmail-remote
+ * a clean end of file: it would send the cut message and report success.
+ * The socket pair makes that impossible (see in_socket): unless the
+ * writer has written everything and taken back the token, its end closes
+ * as a reset, which qmail-remote reads as an error and defers.  So
+ * whatever process is killed, by whatever signal, the whole message goes
+ * out or qmail-send retries.  Hence the writer keeps the default action
+ * of SIGTERM, SIGHUP and SIGINT: dying costs only a retry, and a writer
+ * that ignored them would outlive the kill meant to stop it.  It has a
+ * name of its own in ps(1), qmail-dkim-feed, so that a signal aimed at
+ * qmail-remote does not reach it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
-#include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +46,7 @@
 #define HANDED_ON "QMAILDKIM_HANDED_ON"
 
 #define PIPE_MAX (256 * 1024)	/* grow the pipe up to this, not more */
+#define WRITER "qmail-dkim-feed"	/* the writer's name in ps(1) */
 
 struct push {
 	int out;
@@ -158,34 +172,61 @@ push(struct push *s)
 }
 
 /*
- * A message cut short by a read error would reach qmail-remote as a
- * clean end of file and go out cut, logged as delivered: the real
- * qmail-remote is killed instead, which qmail-send takes as a temporary
- * failure ("qmail-remote crashed") and retries.  A pidfd names it
- * without the risk of a reused pid.
+ * The writer's end of the socket holds the token that handoff_signed put
+ * there; only a writer that has written everything takes it out.
+ */
+static int
+drain(int fd)
+{
+	char token;
+	ssize_t r;
+
+	do
+		r = read(fd, &token, 1);
+	while (r == -1 && errno == EINTR);
+	return r == 1 ? 0 : -1;
+}
+
+/*
+ * ps(1) and pkill(1) see the writer under a name of its own, not as
+ * qmail-remote with its argv: a signal meant for qmail-remote should not
+ * hit it.  argv's strings are the writer's own copy since the fork.
  */
 static void
-stop_remote(int pidfd, pid_t remote)
+writer_name(char **argv)
 {
-	if (pidfd == -1 ||
-	    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == -1)
-		kill(remote, SIGKILL);
+	char *end;
+	int i;
+
+	(void)prctl(PR_SET_NAME, WRITER);
+	end = argv[0];
+	for (i = 0; argv[i] != NULL && argv[i] == end; i++)
+		end = argv[i] + strlen(argv[i]) + 1;
+	if ((size_t)(end - argv[0]) > strlen(WRITER)) {
+		memset(argv[0], 0, (size_t)(end - argv[0]));
+		memcpy(argv[0], WRITER, strlen(WRITER));
+	}
 }
 
 static void
-writer(struct push *s, int pidfd, pid_t remote)
+writer(struct push *s, char **argv)
 {
 	struct pollfd pfd = { .fd = s->out, .events = POLLOUT };
 	int r;
 
+	writer_name(argv);
 	signal(SIGPIPE, SIG_IGN);
 	close(1);
 	close(2);
 	while ((r = push(s)) == 0)
 		(void)poll(&pfd, 1, -1);
-	/* EPIPE: qmail-remote stopped reading, which is its business */
-	if (r == -1 && errno != EPIPE)
-		stop_remote(pidfd, remote);
+	/*
+	 * -1: qmail-remote stopped reading (EPIPE), which is its business,
+	 * or the message cannot be read to its end: the token left unread,
+	 * qmail-remote's next read fails.
+	 */
+	if (r == 1)
+		(void)drain(s->out);
 }
 
 /*
@@ -194,13 +235,12 @@ writer(struct push *s, int pidfd, pid_t remote)
  * reap: it is set to the default for the while, and put back.
  */
 static int
-spawn_writer(struct push *s, int readend)
+spawn_writer(struct push *s, int remote_end, char **argv)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
-	pid_t remote = getpid(), pid, w;
-	int status, pidfd;
+	pid_t pid, w;
+	int status;
 
-	pidfd = (int)syscall(SYS_pidfd_open, remote, 0);
 	sigemptyset(&dfl.sa_mask);
 	sigaction(SIGCHLD, &dfl, &old);
 	pid = fork();
@@ -208,8 +248,8 @@ spawn_writer(struct push *s, int readend)
 		pid = fork();
 		if (pid != 0)
 			_exit(pid == -1 ? 111 : 0);
-		close(readend);
-		writer(s, pidfd, remote);
+		close(remote_end);
+		writer(s, argv);
 		_exit(0);
 	}
 	if (pid == -1)
@@ -225,63 +265,125 @@ spawn_writer(struct push *s, int readend)
 		}
 	}
 	sigaction(SIGCHLD, &old, NULL);
-	if (pidfd != -1)
-		close(pidfd);
 	return pid == -1 ? -1 : 0;
+}
+
+static void
+push_start(struct push *s, struct msg *m, const char *sighdr, size_t siglen)
+{
+	static char buf[CHUNK];
+
+	memset(s, 0, sizeof *s);
+	s->hdr = sighdr;
+	s->hdrlen = siglen;
+	s->in = m->fd;
+	s->pos = m->start;
+	s->end = m->start + m->size;
+	s->normalize = m->norm.any_cr;
+	s->buf = buf;
+}
+
+/*
+ * The whole message written into a pipe, fd[0] its read end: 1 done,
+ * 0 it does not fit (nothing is left open), -1 error.
+ */
+static int
+in_pipe(struct push *s, int fd[2])
+{
+	size_t total, want;
+	int r;
+
+	/* room for the field, the message, and pages half used */
+	total = s->hdrlen + (size_t)(s->end - s->pos) + 3 * 4096;
+	if (total > PIPE_MAX)
+		return 0;
+	if (pipe2(fd, O_CLOEXEC) == -1) {
+		why_sys("cannot make a pipe");
+		return -1;
+	}
+	if (total > 65536) {
+		for (want = 65536; want < total; want *= 2)
+			;
+		(void)fcntl(fd[1], F_SETPIPE_SZ, (int)want);
+	}
+	s->out = fd[1];
+	if (fcntl(fd[1], F_SETFL, O_NONBLOCK) == -1) {
+		why_sys("cannot set up the pipe");
+		r = -1;
+	} else if ((r = push(s)) == -1)
+		why_sys("cannot write the message to the pipe");
+	close(fd[1]);
+	if (r != 1)
+		close(fd[0]);
+	return r;
+}
+
+/*
+ * The message through a socket, fd[0] qmail-remote's end, and a writer
+ * for what does not fit: 0 done, -1 error.  The token, one byte from
+ * qmail-remote's end, stays unread in the writer's receive queue until
+ * the writer has written the message.  Linux closes a stream socket
+ * with unread data as a reset (net/unix/af_unix.c, unix_release_sock):
+ * the peer reads what was sent, then ECONNRESET instead of end of file.
+ * So a writer that ends early, killed by any signal or stopped by a read
+ * error, makes every qmail-remote's blast() end in temp_read() ("Z...
+ * Unable to read message"): it drops the connection without the final
+ * dot, and qmail-send retries.
+ */
+static int
+in_socket(struct push *s, int fd[2], char **argv)
+{
+	ssize_t w;
+	int r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fd) == -1) {
+		why_sys("cannot make a socket pair");
+		return -1;
+	}
+	do
+		w = write(fd[0], "", 1);
+	while (w == -1 && errno == EINTR);
+	s->out = fd[1];
+	if (w != 1 || fcntl(fd[1], F_SETFL, O_NONBLOCK) == -1) {
+		why_sys("cannot set up the socket pair");
+		r = -1;
+	} else if ((r = push(s)) == -1)
+		why_sys("cannot write the message to the socket");
+	else if (r == 1 && drain(fd[1]) == -1) {
+		why_sys("cannot read the socket pair's token");
+		r = -1;
+	} else if (r == 0)
+		r = spawn_writer(s, fd[0], argv);
+	close(fd[1]);
+	if (r == -1)
+		close(fd[0]);
+	return r == -1 ? -1 : 0;
 }
 
 void
 handoff_signed(const char *real, char **argv, struct msg *m,
     const char *sighdr, size_t siglen)
 {
-	static char buf[CHUNK];
 	struct push s;
-	size_t total, want;
-	int p[2], r;
+	int fd[2], r;
 
-	memset(&s, 0, sizeof s);
-	s.hdr = sighdr;
-	s.hdrlen = siglen;
-	s.in = m->fd;
-	s.pos = m->start;
-	s.end = m->start + m->size;
-	s.normalize = m->norm.any_cr;
-	s.buf = buf;
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		why_sys("cannot make a pipe");
+	push_start(&s, m, sighdr, siglen);
+	r = in_pipe(&s, fd);
+	if (r == 0) {	/* the pipe is too small: start again */
+		push_start(&s, m, sighdr, siglen);
+		r = in_socket(&s, fd, argv);
+	}
+	if (r == -1)
+		return;
+	if (fd[0] == 0)
+		r = fcntl(0, F_SETFD, 0);
+	else {
+		r = dup2(fd[0], 0);
+		close(fd[0]);
+	}
+	if (r == -1) {
+		why_sys("cannot put the message on fd 0");
 		return;
 	}
-	/* room for the field, the message, and pages half used */
-	total = siglen + (size_t)m->size + 3 * 4096;
-	if (total > 65536 && total <= PIPE_MAX) {
-		for (want = 65536; want < total; want *= 2)
-			;
-		(void)fcntl(p[1], F_SETPIPE_SZ, (int)want);
-	}
-	s.out = p[1];
-	if (fcntl(p[1], F_SETFL, O_NONBLOCK) == -1) {
-		why_sys("cannot set up the pipe");
-		goto fail;
-	}
-	r = push(&s);
-	if (r == -1) {
-		why_sys("cannot write the message to the pipe");
-		goto fail;
-	}
-	if (r == 0 && spawn_writer(&s, p[0]) == -1)
-		goto fail;
-	close(p[1]);
-	if (p[0] != 0) {
-		if (dup2(p[0], 0) == -1) {
-			why_sys("cannot put the pipe on fd 0");
-			close(p[0]);
-			return;
-		}
-		close(p[0]);
-	}
 	become(real, argv);
-	return;
-fail:
-	close(p[0]);
-	close(p[1]);
 }

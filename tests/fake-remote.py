@@ -2,28 +2,36 @@
 """Stand-in for the real qmail-remote, installed as bin/qmail-remote.orig.
 
 fake-remote.py --out DIR --mode netqmail|notqmail [--refuse] [--chunk N]
-               HOST SENDER RECIP...
+               [--slow SECS] HOST SENDER RECIP...
 
 Instead of talking SMTP it records, in DIR:
   argv   HOST SENDER RECIP..., each terminated by a NUL
   stdin  the bytes read from fd 0, as they were
   wire   the DATA part as the receiver reconstructs it (CRLF, undotted),
          converted the way the chosen qmail flavour converts it
-  fd0    "type=reg offset=N" or "type=fifo" (or other): what fd 0 was
+  fd0    "type=reg offset=N", "type=fifo", "type=sock" (or other): what
+         fd 0 was
   cwd    the working directory
   env    the environment as exec'd, each K=V terminated by a NUL
   fds    open fds above 2, one "N -> target" a line (leaks from the signer)
   sigblk the SigBlk line of /proc/self/status (SigIgn is useless here:
          python ignores SIGPIPE itself)
 and writes a qmail-remote report on fd 1, as qmail-remote 1.03 does:
-"r" per recipient, then "K..." on success or "D..." for a partial final
-line, or with --refuse "h..." per recipient and "DGiving up..." without
-reading fd 0 at all.  Memory use is bounded: fd 0 is read in chunks.
+"r" per recipient, then "K..." after a clean end of file on fd 0, "D..."
+for a partial final line, or "ZUnable to read message" when a read of fd 0
+fails (any error, EAGAIN included: blast() calls temp_read() on every -1,
+which exits without sending the final dot, so the server drops the DATA);
+or with --refuse "h..." per recipient and "DGiving up..." without reading
+fd 0 at all.  Memory use is bounded: fd 0 is read in chunks.  --slow SECS
+sleeps that long before each read, as a qmail-remote held up by a slow
+server reads its fd 0 slowly.
 """
 import argparse
 import os
+import signal
 import stat
 import sys
+import time
 
 
 def record(out, name, data):
@@ -41,6 +49,8 @@ def describe_fd0():
         return "type=reg offset=%d\n" % os.lseek(0, 0, os.SEEK_CUR)
     if stat.S_ISFIFO(st.st_mode):
         return "type=fifo\n"
+    if stat.S_ISSOCK(st.st_mode):
+        return "type=sock\n"
     return "type=other mode=%o\n" % st.st_mode
 
 
@@ -81,10 +91,13 @@ def main():
     ap.add_argument("--mode", choices=("netqmail", "notqmail"), required=True)
     ap.add_argument("--refuse", action="store_true")
     ap.add_argument("--chunk", type=int, default=1 << 20)
+    ap.add_argument("--slow", type=float, default=0)
     ap.add_argument("host")
     ap.add_argument("sender")
     ap.add_argument("recips", nargs="+")
     a = ap.parse_args()
+    # qmail-remote catches no signal; python would make SIGINT an exception
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     os.makedirs(a.out, exist_ok=True)
     record(a.out, "argv", b"".join(os.fsencode(x) + b"\0"
@@ -106,10 +119,12 @@ def main():
     with open(os.path.join(a.out, "stdin"), "wb") as raw, \
          open(os.path.join(a.out, "wire"), "wb") as wire:
         while True:
+            if a.slow:
+                time.sleep(a.slow)
             try:
                 chunk = os.read(0, a.chunk)
-            except BlockingIOError:
-                # qmail's substdio read() treats EAGAIN like any read error.
+            except OSError:
+                # blast(): temp_read() on any error, EAGAIN and ECONNRESET too
                 report(b"ZUnable to read message. (#4.3.0)\n\0")
                 return 0
             if not chunk:

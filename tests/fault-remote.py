@@ -14,6 +14,9 @@ With --pause-after N it stops reading after N bytes, creates DIR/paused,
 and goes on only once DIR/resume exists (for 30 s at most): a test can
 change the world under the writer that feeds it.
 
+A read error on fd 0 ends it as qmail-remote's blast() does (temp_read):
+"ZUnable to read message. (#4.3.0)", the final dot never sent.
+
 With --die-after N it reports the recipients, reads N bytes of the message
 and kills itself with SIGKILL, as a qmail-remote killed mid-DATA (by qmail-send
 shutting down, the OOM killer, an admin) would end.
@@ -60,7 +63,12 @@ def main():
             if size >= a.die_after:
                 os.kill(os.getpid(), signal.SIGKILL)
             want = min(want, a.die_after - size)
-        buf = os.read(0, want)
+        try:
+            buf = os.read(0, want)
+        except OSError:
+            # qmail-remote's blast(): temp_read() on any read error
+            os.write(1, b"ZUnable to read message. (#4.3.0)\n\0")
+            return 0
         if not buf:
             break
         h.update(buf)
