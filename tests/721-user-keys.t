@@ -14,7 +14,7 @@ need_dns "$PY"
 "$PY" -c 'import dkim' 2>/dev/null || skip_all "no dkimpy for $PY (python3-dkim)"
 QDKIMQ=${QDKIMQ:-$TOP/qmail-dkim/qmail-dkim-queue}
 [ -x "$QDKIMQ" ] || skip_all "qmail-dkim-queue is not built"
-plan 62
+plan 64
 
 U=65534
 H=$T/home
@@ -26,6 +26,7 @@ chmod 0711 "$T"
 # as_user CMD...: CMD as uid 65534 (no groups), in its home, with a bare
 # environment; run's $T/out, $T/err and $rc.
 as_user() {
+	# shellcheck disable=SC2016 # expanded by the user's shell
 	run setpriv --reuid="$U" --regid="$U" --clear-groups -- \
 		env -i PATH=/usr/bin:/bin HOME="$H" sh -c 'cd "$HOME" && exec "$@"' sh "$@"
 }
@@ -49,6 +50,7 @@ has "$T/out" "^s1\\._domainkey\\.user\\.test\\. IN TXT \"" "keygen: the zone fil
 zone=$(sed -n 's/^s1\._domainkey\.user\.test\. IN TXT //p' "$T/out")
 is "$(printf '%s\n' "$zone" | perl -ne 'print join("", /"([^"]*)"/g)')" "$value" \
 	"keygen: its strings joined are the record"
+# shellcheck disable=SC2016 # perl's $ARGV
 ok "keygen: each string at most 255 bytes" perl -e 'exit grep { length > 255 } $ARGV[0] =~ /"([^"]*)"/g' "$zone"
 has "$T/out" "^  value: v=DKIM1; k=rsa; p=" "keygen: the web panel's value"
 has "$T/out" "^  name:  s1\\._domainkey " "keygen: the web panel's name"
@@ -94,6 +96,10 @@ keygen -f user.test s1
 is "$rc" 1 "a link for the key file, -f: refused"
 is "$(cat "$H/victim")" mine "a link for the key file: the file it leads to is untouched"
 rm "$KD/user.test/s1"
+ln -s "$H/elsewhere" "$H/keylink"
+keygen -k "$H/keylink" linked.test
+is "$rc" 1 "a link for the key directory itself: refused"
+is "$(ls -A "$H/elsewhere")" "" "a link for the key directory: nothing written where it leads"
 mkdir -m 0777 "$T/open"
 keygen -k "$T/open/keys" open.test
 is "$rc" 1 "a key directory in a directory every user can write: refused"
