@@ -12,7 +12,7 @@ unshare --mount --root=/ true 2>/dev/null ||
 for c in readelf cc; do
 	command -v "$c" >/dev/null 2>&1 || skip_all "$c not installed"
 done
-plan 44
+plan 51
 
 MSG=$TOP/tests/msg/simple.eml
 # DIST_BIN=DIR tries the programs in DIR instead (the dynamic ones fail).
@@ -107,6 +107,35 @@ inroot $chroot_cmd /var/qmail/bin/qmail-dkim example.net sender@example.com \
 	rcpt@example.net <"$MSG"
 reported_ok "qmail-dkim in an empty root"
 signed_ok "qmail-dkim in an empty root" "$R/out/message"
+
+# --- a kernel older than the C library was built for ------------------------
+# The system calls of these programs newer than Linux 2.6.32 (CentOS 6)
+# are prlimit64, getrandom and rseq (strace of the runs here).  Made to
+# fail with ENOSYS, as such a kernel fails them, with the kernel version
+# shown as 2.6: OpenSSL seeds from /dev/random and /dev/urandom instead,
+# and without them the message is deferred, never signed wrongly.
+old_kernel() {
+	rm -f "$R/out/message"
+	rc=0
+	env -i setarch x86_64 --uname-2.6 strace -f -qq -o /dev/null \
+		-e inject=prlimit64,getrandom,rseq:error=ENOSYS \
+		"$(command -v unshare)" --mount --root="$R" --wd=/ /var/qmail/bin/qmail-dkim \
+		example.net sender@example.com rcpt@example.net \
+		<"$MSG" >"$T/fd1" 2>"$T/fd2" || rc=$?
+}
+if command -v strace >/dev/null 2>&1 && setarch x86_64 --uname-2.6 true 2>/dev/null &&
+	mkdir "$R/dev" && mknod -m 444 "$R/dev/random" c 1 8 2>/dev/null &&
+	mknod -m 444 "$R/dev/urandom" c 1 9; then
+	old_kernel
+	reported_ok "as on Linux 2.6 (no prlimit64, getrandom, rseq)"
+	signed_ok "as on Linux 2.6" "$R/out/message"
+	rm -r "${R:?}/dev"
+	old_kernel
+	is "$rc $(report_letters "$T/fd1")" "0 Z" "as on Linux 2.6, no /dev/urandom: deferred (Z), not signed wrongly"
+	ok "as on Linux 2.6, no /dev/urandom: the message not handed on" test ! -e "$R/out/message"
+else
+	skip 7 "needs strace, setarch --uname-2.6 and mknod"
+fi
 
 # --- qmail-dkimc: without a qmail-dkimd, it falls back to qmail-dkim ---------
 cp -p "$S/qmail-dkimc" "$R/$QH/bin/qmail-dkimc"
