@@ -53,7 +53,7 @@ PROGS = qmail-dkim/qmail-dkim qmail-dkim/qmail-dkimd qmail-dkim/qmail-dkimc \
         qmail-dkim/qmail-dkim-queue
 # what qmail-dkimc needs: no libopendkim, no OpenSSL
 FRONT = $(patsubst %,qmail-dkim/%.o,why io report log control normalize \
-          message spool handoff wire)
+          message spool handoff relay wire)
 UNIT  = $(patsubst %.c,%,$(wildcard tests/unit/t-*.c))
 
 all: $(PROGS)

@@ -94,22 +94,28 @@ handoff_guard(void)
 	sigaction(SIGXFSZ, &ign, &xfsz);
 }
 
+/*
+ * With a note, the real one runs as our child and we relay its report;
+ * when no child can be had, it runs in our place all the same.
+ */
 static void
-become(const char *real, char **argv)
+become(const char *real, char **argv, const char *note)
 {
 	sigaction(SIGXFSZ, &xfsz, NULL);
 	if (setenv(HANDED_ON, "1", 1) == -1) {
 		why_sys("cannot set the environment for %s", real);
 		return;
 	}
+	if (note != NULL)
+		relay_run(real, argv, note);
 	execv(real, argv);
 	why_sys("cannot run %s", real);
 }
 
 void
-handoff_plain(const char *real, char **argv)
+handoff_plain(const char *real, char **argv, const char *note)
 {
-	become(real, argv);
+	become(real, argv, note);
 }
 
 /* After a failed write: 0 to stop for now (pipe full), -1 error. */
@@ -362,7 +368,7 @@ in_socket(struct push *s, int fd[2], char **argv)
 
 void
 handoff_signed(const char *real, char **argv, struct msg *m,
-    const char *sighdr, size_t siglen)
+    const char *sighdr, size_t siglen, const char *note)
 {
 	struct push s;
 	int fd[2], r;
@@ -385,5 +391,5 @@ handoff_signed(const char *real, char **argv, struct msg *m,
 		why_sys("cannot put the message on fd 0");
 		return;
 	}
-	become(real, argv);
+	become(real, argv, note);
 }

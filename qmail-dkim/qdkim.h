@@ -173,9 +173,26 @@ void engine_done(struct msg *m, struct verdict *v);
 void handoff_guard(void);	/* first thing: SIGXFSZ ignored till exec */
 const char *handoff_real(void);
 int handoff_looped(void);	/* we were exec'd as the real one */
-void handoff_plain(const char *real, char **argv);
+/* note: NULL to become it, else to run it and relay its report (relay.c) */
+void handoff_plain(const char *real, char **argv, const char *note);
 void handoff_signed(const char *real, char **argv, struct msg *m,
-    const char *sighdr, size_t siglen);
+    const char *sighdr, size_t siglen, const char *note);
+
+/* relay.c: the real qmail-remote's report, with the DKIM outcome in it */
+#define RELAY_NOTE_MAX 200
+struct relay {
+	const char *note;	/* put into the message record's text */
+	int start;		/* the next byte starts a record */
+	int final;		/* in the first K, Z or D record */
+	int held;		/* its newline, held back */
+	int done;		/* the note is out */
+};
+const char *relay_note(int kind, const char *text);
+				/* NULL when control/dkimreport is 0 */
+void relay_start(struct relay *r, const char *note);
+size_t relay_filter(struct relay *r, const char *in, size_t len, char *out);
+void relay_run(const char *real, char **argv, const char *note);
+				/* ends as it ends; returns if it cannot start */
 
 /* wire.c: qmail-dkimc and qmail-dkimd, one request and one reply */
 #define WIRE_MAX (128 * 1024)	/* the largest reply */

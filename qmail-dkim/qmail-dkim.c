@@ -46,7 +46,7 @@ pass(const char *real, char **argv, struct msg *m, const char *reason)
 	log_line("not signed: %s", reason);
 	if (m != NULL && msg_rewind(m) == -1)
 		temp_why();
-	handoff_plain(real, argv);
+	handoff_plain(real, argv, relay_note(VERDICT_UNSIGNED, reason));
 	temp_why();
 }
 
@@ -78,7 +78,8 @@ main(int argc, char **argv)
 	switch (engine_sign(&m, argv[2], &v)) {
 	case VERDICT_SIGNED:
 		log_line("signed: %s", v.text);
-		handoff_signed(real, argv, &m, v.sighdr, v.siglen);
+		handoff_signed(real, argv, &m, v.sighdr, v.siglen,
+		    relay_note(VERDICT_SIGNED, v.text));
 		temp_why();
 	case VERDICT_UNSIGNED:
 		pass(real, argv, &m, v.text);

@@ -186,10 +186,11 @@ main(int argc, char **argv)
 	/* qmail-dkimd has logged the verdict, after answering */
 	switch (v.kind) {
 	case VERDICT_SIGNED:
-		handoff_signed(real, argv, &m, v.sighdr, v.siglen);
+		handoff_signed(real, argv, &m, v.sighdr, v.siglen,
+		    relay_note(VERDICT_SIGNED, v.text));
 		temp(why);
 	case VERDICT_UNSIGNED:
-		handoff_plain(real, argv);
+		handoff_plain(real, argv, relay_note(VERDICT_UNSIGNED, v.text));
 		temp(why);
 	default:
 		defer(v.text);

@@ -8,7 +8,8 @@ plan 44
 
 # signed_ok DESC: the last delivery was signed, and verifies everywhere.
 signed_ok() {
-	is "$(report_text)" 'r\0Kok (fake-remote)\n\0' "$1: the real qmail-remote's report, untouched"
+	is "$(report_text)" "r\\0Kok (fake-remote) DKIM signed d=$(tag d) s=$(tag s)\\n\\0" \
+		"$1: the real qmail-remote's report, the DKIM note in K"
 	is "$(head -c 15 "$T/out/stdin")" "DKIM-Signature:" "$1: signature on top"
 	ok "$1: dkimpy verifies the wire bytes" verify_dkimpy "$T/out/wire"
 	ok "$1: Mail::DKIM verifies the wire bytes" verify_maildkim "$T/out/wire"
@@ -45,7 +46,8 @@ signed_ok "folded fields, quoted display name"
 deliver "$TOP/tests/msg/simple.eml" example.net sender@example.com a@example.net b@example.net
 is "$(tr '\0' ' ' <"$T/out/argv")" "example.net sender@example.com a@example.net b@example.net " \
 	"several recipients handed on"
-is "$(report_text)" 'r\0r\0Kok (fake-remote)\n\0' "a record for each recipient"
+is "$(report_text)" 'r\0r\0Kok (fake-remote) DKIM signed d=example.com s=default\n\0' \
+	"a record for each recipient, the note in K only"
 
 deliver --stdin-pipe "$TOP/tests/msg/simple.eml"
 signed_ok "message on a pipe"

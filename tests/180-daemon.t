@@ -41,7 +41,8 @@ is "$(cat "$T/out/fd0")" "type=fifo" "RSA: the real one reads the signed message
 
 cdeliver "$TOP/tests/msg/mime.eml" example.net sender@example.com a@example.net b@example.net
 by_daemon "multipart, two recipients" "$TOP/tests/msg/mime.eml" signed
-is "$(report_text)" 'r\0r\0Kok (fake-remote)\n\0' "two recipients: a record for each, nothing of ours"
+is "$(report_text)" 'r\0r\0Kok (fake-remote) DKIM signed d=example.com s=default\n\0' \
+	"two recipients: a record for each, the DKIM note alone of ours"
 
 # CRs: signed over the CR-free form, which must be what is handed on.
 sed "s/\$/$CR/" "$M" >"$T/crlf.eml"

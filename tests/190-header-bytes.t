@@ -70,7 +70,7 @@ expect() {
 
 # outcome MSGFILE: what the last delivery did with it.
 outcome() {
-	if [ "$(report_text)" != 'r\0Kok (fake-remote)\n\0' ]; then
+	if ! perl -0777 -ne 'exit !/\Ar\0Kok \(fake-remote\) DKIM (?:not )?signed[^\0\n]*\n\0\z/' "$T/out/report"; then
 		echo "report $(report_text)"
 	elif [ "$(head -c 15 "$T/out/stdin")" != DKIM-Signature: ]; then
 		if cmp -s "$T/out/stdin" "$1"; then echo unsigned; else echo "unsigned but changed"; fi

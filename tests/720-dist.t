@@ -84,9 +84,11 @@ signed_ok() {
 	done
 }
 
-# reported_ok WHAT: qmail-remote's own report, exit 0, nothing on fd 2.
+# reported_ok WHAT: qmail-remote's own report with the DKIM note, exit 0,
+# nothing on fd 2.
 reported_ok() {
-	is "$rc $(report_text "$T/fd1")" '0 r\0Kok\n\0' "$1: the real qmail-remote's report, exit 0"
+	is "$rc $(report_text "$T/fd1")" '0 r\0Kok DKIM signed d=example.com s=default\n\0' \
+		"$1: the real qmail-remote's report, the DKIM note, exit 0"
 	ok "$1: nothing on fd 2 (no loader, no library to complain)" test ! -s "$T/fd2"
 }
 
