@@ -4,8 +4,10 @@
 # never a cut message.  Messages from 300 KB to 50 MB, larger than a pipe
 # (so the detached writer runs), through qmail-dkim and through
 # qmail-dkimc and qmail-dkimd, to both flavours' stand-in; each delivery
-# has its signer (before the exec), its writer or the real qmail-remote
-# killed with SIGTERM, SIGKILL, SIGHUP or SIGINT at a random moment, by
+# has its signer (before the real qmail-remote runs), its writer, the
+# signer relaying the real one's report (control/dkimreport) or the real
+# qmail-remote killed with SIGTERM, SIGKILL, SIGHUP or SIGINT at a random
+# moment, by
 # tests/kill-delivery.py (which says how each stand-in copies qmail:
 # fake-remote.py reads fd 0 as qmail-remote.c's blast() does, K only after
 # a clean end of file, Z from temp_read() on a read error; the launcher
@@ -20,14 +22,14 @@ fi
 command -v pgrep >/dev/null || skip_all "no pgrep (procps)"
 
 # NAME:MESSAGE:FLAVOUR:SIGNER:TRIALS (kill-delivery.py)
-CONFIGS="k300 m300 netqmail dkim 12
-k300cr m300cr notqmail dkim 12
-c900 m900 notqmail dkimc 12
-c900cr m900cr netqmail dkimc 12
-k5m m5m notqmail dkim 12
+CONFIGS="k300 m300 netqmail dkim 16
+k300cr m300cr notqmail dkim 16
+c900 m900 notqmail dkimc 16
+c900cr m900cr netqmail dkimc 16
+k5m m5m notqmail dkim 16
 c5m m5m netqmail dkimc 8
 k50m m50m netqmail dkim 6"
-plan $(($(echo "$CONFIGS" | wc -l) * 2 + 5))
+plan $(($(echo "$CONFIGS" | wc -l) * 2 + 6))
 
 setup_home
 make_key example.com
@@ -111,7 +113,7 @@ if [ -z "$bad" ]; then pass "the writer is qmail-dkim-feed in ps, not qmail-remo
 fi
 
 # The kills must have found each process often enough to mean something.
-for target in signer writer remote; do
+for target in signer writer relay remote; do
 	landed=$(awk -v t="$target" '$2 == t && $4 == t' "$R" | wc -l)
 	sigs=$(awk -v t="$target" '$2 == t && $4 == t { print $3 }' "$R" | sort -u | tr '\n' ' ')
 	if [ "$landed" -ge 8 ] && [ "$(echo "$sigs" | wc -w)" -eq 4 ]; then

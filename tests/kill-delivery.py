@@ -27,8 +27,14 @@ must end in K with the whole message, and tells how long each phase
 lasts.  Then each trial picks a target, a signal (TERM KILL HUP INT, each
 target with each signal in turn) and a moment within that phase:
   signer  the pid qmail-rspawn started, while it is still qmail-dkim(c)
+          and the real qmail-remote does not run yet
   writer  the detached writer, once it runs
-  remote  the same pid once it is the real qmail-remote and has written
+  relay   the same pid once the real qmail-remote runs as its child and
+          it relays the report (control/dkimreport 1, the default); the
+          real one is then left to finish alone, its report lost, and a
+          crash is what qmail-rspawn sees
+  remote  the real qmail-remote (that pid, or the relay's child) once it
+          has written
           its first record (python's start-up is over: fake-remote.py has
           given SIGINT back its default action, as qmail-remote, which
           catches no signal, has it; a SIGINT sooner would test python)
@@ -42,7 +48,7 @@ would take them:
   BROKEN  anything else (another status, no record, a process left)
 One line per delivery goes to FILE: NAME TARGET SIGNAL LANDED VERDICT
 DETAIL, LANDED the process the signal found ("signer", "writer",
-"remote"), "over" when that process was gone by the chosen moment, or
+"relay", "remote"), "over" when that process was gone by the chosen moment, or
 "none" when the delivery ended before it.
 """
 import argparse
@@ -60,7 +66,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = "/usr/bin/python3"
 SIGNALS = ("TERM", "KILL", "HUP", "INT")
-TARGETS = ("signer", "writer", "remote")
+TARGETS = ("signer", "writer", "relay", "remote")
 SLOW = ["--slow", "0.003", "--chunk", "65536"]
 SIGFIELDS = re.compile(rb"\A(?:DKIM-Signature:.*?\n(?![ \t]))+", re.S)
 
@@ -104,15 +110,30 @@ def is_signer(pid):
         return False
 
 
-def children():
-    me, found = os.getpid(), set()
-    for tid in os.listdir("/proc/%d/task" % me):
+def children(me=None):
+    me, found = me or os.getpid(), set()
+    try:
+        tids = os.listdir("/proc/%d/task" % me)
+    except OSError:
+        return found
+    for tid in tids:
         try:
             with open("/proc/%d/task/%s/children" % (me, tid)) as f:
                 found.update(int(p) for p in f.read().split())
         except OSError:
             pass
     return found
+
+
+def real_remote(pid):
+    """The real qmail-remote once it runs: pid itself when it was exec'd
+    in the signer's place, or the relay's child (control/dkimreport)."""
+    if not is_signer(pid):
+        return pid if alive(pid) else None
+    for c in children(pid):
+        if alive(c) and not is_signer(c):
+            return c
+    return None
 
 
 def name_of(pid):
@@ -168,6 +189,7 @@ class Delivery:
         self.landed = "none"
         self.writer_name = "-"
         self.phase = {}  # when each phase began: start exec writer end
+        self.remote = None  # the real qmail-remote's pid, once it runs
 
     def run(self):
         a, cfg = self.a, self.cfg
@@ -196,10 +218,12 @@ class Delivery:
                 eof = not buf
                 self.phase.setdefault("ready", time.monotonic())
             now = time.monotonic()
-            if "exec" not in self.phase and not is_signer(child.pid):
-                self.phase["exec"] = now
+            if "exec" not in self.phase:
+                self.remote = real_remote(child.pid)
+                if self.remote is not None:
+                    self.phase["exec"] = now
             if writer is None:
-                w = [p for p in children() if p != child.pid]
+                w = [p for p in children() if p not in (child.pid, self.remote)]
                 if w:
                     writer = w[0]
                     self.phase["writer"] = now
@@ -221,25 +245,24 @@ class Delivery:
         return self.judge(out, bytes(report), rc, eof, left)
 
     def try_kill(self, now, pid, writer):
-        key = {"signer": "start", "writer": "writer", "remote": "ready"}[self.target]
+        key = {"signer": "start", "writer": "writer", "relay": "exec",
+               "remote": "ready"}[self.target]
         if key not in self.phase or now - self.phase[key] < self.delay:
             return
+        sig = getattr(signal, "SIG" + self.sig)
         if self.target == "writer":
-            if alive(writer):
-                os.kill(writer, getattr(signal, "SIG" + self.sig))
-                self.landed = "writer"
-            else:
-                self.landed = "over"
-            return
-        if not alive(pid):
+            victim = writer
+        elif self.target == "remote":
+            victim = self.remote
+        elif self.target == "relay":
+            victim = pid if self.remote != pid else None
+        else:
+            victim = pid if real_remote(pid) is None else None
+        if victim is None or not alive(victim):
             self.landed = "over"
             return
-        landed = "signer" if is_signer(pid) else "remote"
-        if self.target == "signer" and landed != "signer":
-            self.landed = "over"
-            return
-        os.kill(pid, getattr(signal, "SIG" + self.sig))
-        self.landed = landed
+        os.kill(victim, sig)
+        self.landed = self.target
 
     def judge(self, out, report, rc, eof, left):
         if not eof:
@@ -322,6 +345,7 @@ def main():
             spans[slow] = {
                 "signer": p.get("exec", p["end"]) - p["start"],
                 "writer": p.get("writer_end", p["end"]) - p.get("writer", p["end"]),
+                "relay": p["end"] - p.get("exec", p["end"]),
                 "remote": p["end"] - p.get("ready", p["end"]),
             }
         combos = [(t, s) for t in TARGETS for s in SIGNALS]
