@@ -456,11 +456,12 @@ safe_dirs(void)
  * Tries each domain of the list, then its parents, in order: the From:
  * domain first (DMARC alignment, RFC 7489 3.1), then the envelope
  * sender's.  NULL entries are skipped, and so are domains that
- * control/dkimsenders does not let this envelope sender use.
+ * control/dkimsenders does not let this envelope sender use, or that
+ * control/dkimrights does not let the message's injector use.
  */
 int
 keys_pick(const char *const *domains, size_t n, const char *sender,
-    struct keyset *ks)
+    struct who *w, struct keyset *ks)
 {
 	const char *d;
 	size_t i;
@@ -470,8 +471,8 @@ keys_pick(const char *const *domains, size_t n, const char *sender,
 		return -1;
 	for (i = 0; i < n; i++)
 		for (d = domains[i]; d != NULL; d = domain_parent(d)) {
-			if (!allow_check(d, sender))
-				continue;	/* control/dkimsenders */
+			if (!allow_check(d, sender) || !rights_check(w, d))
+				continue;
 			r = keys_of(d, ks);
 			if (r != 0)
 				return r;
