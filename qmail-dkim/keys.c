@@ -144,6 +144,25 @@ key_type(const char *pem, int *bits)
 	return type;
 }
 
+/*
+ * Whoever can write a key or its directory can put a key of their own
+ * there; whoever can read a key can sign as its domain anywhere.  The
+ * admin hears of it; the delivery goes on (world-writable stops it).
+ */
+static void
+warn_mode(const char *what, const char *path, const struct stat *st)
+{
+	if (st->st_uid != 0 && (st->st_mode & S_IWUSR))
+		log_warning("warning: %s %s is writable by uid %lu, not only "
+		    "by root", what, path, (unsigned long)st->st_uid);
+	else if (st->st_gid != 0 && (st->st_mode & S_IWGRP))
+		log_warning("warning: %s %s is writable by group %lu, not only "
+		    "by root", what, path, (unsigned long)st->st_gid);
+	if (S_ISREG(st->st_mode) && (st->st_mode & S_IROTH))
+		log_warning("warning: %s %s is readable by every local user",
+		    what, path);
+}
+
 static char *
 read_key(const char *path)
 {
@@ -171,6 +190,7 @@ read_key(const char *path)
 		    "it", path);
 		goto fail;
 	}
+	warn_mode("the key", path, &st);
 	if (st.st_size > KEY_MAX) {
 		why_set("the key %s is too large to be a private key", path);
 		goto fail;
@@ -380,6 +400,7 @@ keys_of(const char *domain, struct keyset *ks)
 		    dir);
 		return -1;
 	}
+	warn_mode("the key directory", dir, &st);
 	snprintf(path, sizeof path, "%s/selector", dir);
 	r = read_selectors(path, ks);
 	if (r == -1)

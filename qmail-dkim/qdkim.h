@@ -200,6 +200,8 @@ int wire_answer(int s, struct verdict *v);	/* -1: sign it here */
 
 /* log.c: one syslog line per delivery */
 void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warning(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 void log_ready(void);		/* connect now, log later */
 
 #endif

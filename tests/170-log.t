@@ -9,11 +9,15 @@
 plan 9
 
 L=$T/syslog
+# The key-mode warnings (tests/505) are left out: a suite run by a user
+# other than root has keys that user can write.
 run() {
 	rm -f "$L"
 	deliver --env="LD_PRELOAD=$TOP/tests/syslog-shim.so" --env="SYSLOG_SHIM=$L" "$@"
+	[ ! -f "$L" ] || sed -i "/^$mail_warning qmail-dkim: warning: /d" "$L"
 }
 mail_info=$((2 << 3 | 6)) # LOG_MAIL | LOG_INFO
+mail_warning=$((2 << 3 | 4)) # LOG_MAIL | LOG_WARNING
 
 setup_home notqmail
 make_key example.com rsa1
