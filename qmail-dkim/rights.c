@@ -268,14 +268,14 @@ parse(const char *path, char *text)
 		for (end = colon; end > who && (end[-1] == ' ' ||
 		    end[-1] == '\t'); end--)
 			;
-		*end = '\0';
-		if (*who == '\0' || strcmp(who, "@") == 0 ||
-		    strpbrk(who, " \t") != NULL) {
+		if (end == who || (end == who + 1 && *who == '@') ||
+		    strcspn(who, " \t") < (size_t)(end - who)) {
 			why_set("%s line %zu: give one user, uid or @group "
 			    "before the colon", path, no);
 			r = -1;
 			break;
 		}
+		*end = '\0';
 		colon[strcspn(colon + 1, "\r") + 1] = '\0';
 		r = domain_list(path, no, colon + 1);
 		if (r == 0)

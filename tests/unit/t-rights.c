@@ -126,6 +126,13 @@ main(void)
 	ok(rights("@no-such-group-here: a.example\n") == -1 &&
 	    strstr(why, "line 1: no group named no-such-group-here") != NULL,
 	    "an unknown group: an error naming it");
+	ok(rights(": a.example\n") == -1 &&
+	    strstr(why, "line 1: give one user, uid or @group") != NULL,
+	    "no one before the colon");
+	ok(rights("@ : a.example\n") == -1 &&
+	    strstr(why, "line 1: give one user") != NULL, "a bare @");
+	ok(rights("root bin: a.example\n") == -1 &&
+	    strstr(why, "line 1: give one user") != NULL, "two names");
 	ok(rights("99999999999: a.example\n") == -1 &&
 	    strstr(why, "line 1: 99999999999 is not a uid") != NULL,
 	    "a uid out of range");
