@@ -11,7 +11,7 @@ fi
 [ -x "$QDKIM" ] || skip_all "qmail-dkim is not built"
 . "${0%/*}/rights.sh"
 rights_users || skip_all "cannot make the test users in the private namespace"
-plan 76
+plan 77
 
 R=$T/qmail/control/dkimrights
 M=$T/m
@@ -160,6 +160,9 @@ is "$(signed_for)" bob.example "network, From: alice.example, envelope lists.bob
 inject qmaild someone@gmail.com "$M/net2"
 send
 unsigned_ok "network, From: alice.example, envelope gmail.com"
+inject qmaild '' "$M/bounce-bob"
+send
+is "$(signed_for)" host.example "network, empty sender, From: bob.example: the host's own domain, as for bounces"
 printf 'alice.example: lists.alice.example\nbob.example: alice.example\n' >"$T/qmail/control/dkimsenders"
 inject qmaild bob@bob.example "$M/net"
 send
