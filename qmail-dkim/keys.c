@@ -148,11 +148,13 @@ key_type(const char *pem, int *bits)
  * Whoever can write a key or its directory can put a key of their own
  * there; whoever can read a key can sign as its domain anywhere.  The
  * admin hears of it; the delivery goes on (world-writable stops it).
+ * The signer's own user reads the keys anyway: its files are no news.
  */
 static void
 warn_mode(const char *what, const char *path, const struct stat *st)
 {
-	if (st->st_uid != 0 && (st->st_mode & S_IWUSR))
+	if (st->st_uid != 0 && st->st_uid != geteuid() &&
+	    (st->st_mode & S_IWUSR))
 		log_warning("warning: %s %s is writable by uid %lu, not only "
 		    "by root", what, path, (unsigned long)st->st_uid);
 	else if (st->st_gid != 0 && (st->st_mode & S_IWGRP))
