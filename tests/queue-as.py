@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""A stand-in qmail-queue: the queue file's first line as qmail-queue writes it.
+"""Queue a message as the calling user: the queue file's first line as
+qmail-queue writes it, for the alias, network and bounce users too
+(tests/fake-queue.py, installed as bin/qmail-queue, writes "by uid" only).
 
-fake-queue.py  <MESSAGE  1<ENVELOPE  3>QUEUEFILE  4>SENDER
+queue-as.py  <MESSAGE  1<ENVELOPE  3>QUEUEFILE  4>SENDER
 
 Called like qmail-queue (the QMAILQUEUE interface): the message on fd 0,
 the envelope on fd 1 (F sender NUL, T recipient NUL ..., NUL), running as
