@@ -20,14 +20,16 @@
  *	# WHO: DOMAIN...
  *	alice: alice.example shop.alice.example
  *	1005: bob.example
- *	@webusers: *.example.net
+ *	@webusers: example.net
  *	root: *
  *
  * WHO is a user name, a uid, or @group (its members and the users whose
- * primary group it is); "*" is any domain, "*.example.net" any domain
- * below example.net.  A uid may sign with the domains of its lines, of
- * its name's and of its groups'; alias as the user alias; mail from the
- * network (qmail-smtpd: RELAYCLIENT and SMTP AUTH are the admin's gate)
+ * primary group it is); a name that does not exist grants no one.  Each
+ * DOMAIN is a d= exactly, or "*" any.  qmail-dkim-check and
+ * qmail-dkim-keygen -a read the file alike.
+ *
+ * A uid may sign with the domains of its lines, of its name's and of its
+ * groups'; alias as the user alias; mail from the network (qmail-smtpd: RELAYCLIENT and SMTP AUTH are the admin's gate)
  * only as the envelope sender's domain or a parent of it; qmail-send's
  * bounces only as the host's own domain (engine.c) or a parent of it;
  * a message without the line, nothing.  Without the file every injector
@@ -49,7 +51,7 @@
 
 struct grant {
 	uid_t uid;
-	const char *domains;	/* "alice.example *.example.net", in text */
+	const char *domains;	/* "alice.example shop.alice.example *" */
 };
 
 /*
@@ -167,13 +169,11 @@ resolve(const char *path, size_t line, const char *who, const char *domains,
 	if (*who != '@') {
 		errno = 0;
 		pw = getpwnam(who);
+		if (pw == NULL && not_found(errno))
+			return 0;	/* no such user: grants no one */
 		if (pw == NULL) {
-			if (not_found(errno))
-				why_set("%s line %zu: no user named %s", path,
-				    line, who);
-			else
-				why_sys("%s line %zu: cannot look up the user "
-				    "%s", path, line, who);
+			why_sys("%s line %zu: cannot look up the user %s",
+			    path, line, who);
 			return -1;
 		}
 		return add(pw->pw_uid, domains);
@@ -182,13 +182,11 @@ resolve(const char *path, size_t line, const char *who, const char *domains,
 		return -1;
 	errno = 0;
 	gr = getgrnam(who + 1);
+	if (gr == NULL && not_found(errno))
+		return 0;	/* no such group: grants no one */
 	if (gr == NULL) {
-		if (not_found(errno))
-			why_set("%s line %zu: no group named %s", path, line,
-			    who + 1);
-		else
-			why_sys("%s line %zu: cannot look up the group %s",
-			    path, line, who + 1);
+		why_sys("%s line %zu: cannot look up the group %s", path, line,
+		    who + 1);
 		return -1;
 	}
 	for (i = 0; i < *nall; i++)
@@ -208,16 +206,16 @@ resolve(const char *path, size_t line, const char *who, const char *domains,
  * lower-case words with one blank between them.
  */
 static int
-domain_list(const char *path, size_t line, char *list)
+domain_list(const char *path, size_t line, const char *who, char *list)
 {
-	char word[256], *in = list, *out = list, *d;
+	char word[256], *in = list, *out = list;
 	size_t n;
 
 	for (;;) {
-		in += strspn(in, " \t,");
+		in += strspn(in, " \t");
 		if (*in == '\0')
 			break;
-		n = strcspn(in, " \t,");
+		n = strcspn(in, " \t");
 		if (n >= sizeof word) {
 			why_set("%s line %zu: %.40s... is not a domain name",
 			    path, line, in);
@@ -226,10 +224,9 @@ domain_list(const char *path, size_t line, char *list)
 		memcpy(word, in, n);
 		word[n] = '\0';
 		in += n;
-		d = strncmp(word, "*.", 2) == 0 ? word + 2 : word;
-		if (strcmp(word, "*") != 0 && !domain_normalize(d)) {
-			why_set("%s line %zu: %s is not a domain name, \"*\" "
-			    "or \"*.\" and a domain name", path, line, word);
+		if (strcmp(word, "*") != 0 && !domain_normalize(word)) {
+			why_set("%s line %zu: %s is not a domain name or *",
+			    path, line, word);
 			return -1;
 		}
 		if (out != list)
@@ -239,7 +236,22 @@ domain_list(const char *path, size_t line, char *list)
 		out += n;
 	}
 	*out = '\0';
+	if (out == list) {
+		why_set("%s line %zu: no domain after %s:", path, line, who);
+		return -1;
+	}
 	return 0;
+}
+
+/* a user name, a uid or @group, as qmail-dkim-check takes it */
+static int
+who_valid(const char *who, size_t len)
+{
+	size_t at = len > 0 && *who == '@';
+
+	return len > at && who[at] != '-' && strspn(who + at,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_.-") == len - at;
 }
 
 static int
@@ -268,16 +280,15 @@ parse(const char *path, char *text)
 		for (end = colon; end > who && (end[-1] == ' ' ||
 		    end[-1] == '\t'); end--)
 			;
-		if (end == who || (end == who + 1 && *who == '@') ||
-		    strcspn(who, " \t") < (size_t)(end - who)) {
-			why_set("%s line %zu: give one user, uid or @group "
-			    "before the colon", path, no);
+		if (!who_valid(who, (size_t)(end - who))) {
+			why_set("%s line %zu: %.*s is not a user name, a uid "
+			    "or @group", path, no, (int)(end - who), who);
 			r = -1;
 			break;
 		}
 		*end = '\0';
 		colon[strcspn(colon + 1, "\r") + 1] = '\0';
-		r = domain_list(path, no, colon + 1);
+		r = domain_list(path, no, who, colon + 1);
 		if (r == 0)
 			r = resolve(path, no, who, colon + 1, &all, &nall);
 	}
@@ -433,7 +444,7 @@ rights_who(const char *hdr, size_t len, struct who *w)
 		w->injector = INJ_UNKNOWN;
 }
 
-/* "*" any, "*.example.net" below example.net, else the domain itself */
+/* "*" any, else the domain itself: no subdomain is implied */
 static int
 listed(const char *list, const char *domain)
 {
@@ -442,9 +453,7 @@ listed(const char *list, const char *domain)
 	for (; *list != '\0'; list += n + (list[n] == ' ')) {
 		n = strcspn(list, " ");
 		if ((n == 1 && *list == '*') ||
-		    (n == dl && memcmp(list, domain, n) == 0) ||
-		    (n > 2 && list[0] == '*' && list[1] == '.' && dl > n - 1 &&
-		    memcmp(domain + dl - (n - 1), list + 1, n - 1) == 0))
+		    (n == dl && memcmp(list, domain, n) == 0))
 			return 1;
 	}
 	return 0;

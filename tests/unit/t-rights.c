@@ -88,20 +88,20 @@ main(void)
 	ok(rights_load() == 0, "no file: 0");
 	ok(may(5, "victim.example"), "no file: anyone may sign as anything");
 
-	ok(rights("# WHO: DOMAIN...\n\n1005: Alice.Example, shop.alice.example\n"
-	    "1006:bob.example # a comment\n1007: *.example.net\n0: *\n"
-	    "1005: extra.example\n1008:\n") == 1, "a file loads");
+	ok(rights("# WHO: DOMAIN...\n\n1005: Alice.Example\tshop.alice.example\n"
+	    "1006:bob.example # a comment\n1007: example.net\n0: *\n"
+	    "1005: extra.example\r\nno-such-user-here: x.example\n"
+	    "@no-such-group-here: x.example\n") == 1, "a file loads");
 	ok(may(1005, "alice.example"), "a domain of the uid's line");
-	ok(may(1005, "shop.alice.example"), "another one, after a comma");
+	ok(may(1005, "shop.alice.example"), "another one, after a tab");
 	ok(may(1005, "extra.example"), "a second line for the same uid");
 	ok(!may(1005, "bob.example"), "not another uid's domain");
 	ok(!may(1005, "www.alice.example"), "not a subdomain not listed");
 	ok(may(1006, "bob.example"), "no blank after the colon, a comment");
-	ok(may(1007, "a.b.example.net"), "*.example.net: below it");
-	ok(!may(1007, "example.net"), "*.example.net: not itself");
-	ok(!may(1007, "xexample.net"), "*.example.net: not a lookalike");
+	ok(may(1007, "example.net"), "a domain itself");
+	ok(!may(1007, "a.example.net"), "not a subdomain of it");
+	ok(!may(1007, "xexample.net"), "not a lookalike");
 	ok(may(0, "anything.example"), "*: any domain");
-	ok(!may(1008, "alice.example"), "an empty list grants nothing");
 	ok(!may(1009, "alice.example"), "no line, no domain");
 	w = (struct who){ .injector = INJ_UNKNOWN };
 	ok(!rights_check(&w, "alice.example"), "unknown injector: nothing");
@@ -120,19 +120,26 @@ main(void)
 	ok(rights("1005: alice..example\n") == -1 &&
 	    strstr(why, "dkimrights line 1: alice..example is not a domain") != NULL,
 	    "a bad domain: an error naming it");
-	ok(rights("\n\nno-such-user-here: a.example\n") == -1 &&
-	    strstr(why, "dkimrights line 3: no user named no-such-user-here") != NULL,
-	    "an unknown user: an error naming it");
-	ok(rights("@no-such-group-here: a.example\n") == -1 &&
-	    strstr(why, "line 1: no group named no-such-group-here") != NULL,
-	    "an unknown group: an error naming it");
+	ok(rights("\n\n1008:\n") == -1 &&
+	    strstr(why, "dkimrights line 3: no domain after 1008:") != NULL,
+	    "no domain: an error");
+	ok(rights("1005: a.example,b.example\n") == -1 &&
+	    strstr(why, "line 1: a.example,b.example is not a domain name or *")
+	    != NULL, "domains are separated by blanks, not commas");
+	ok(rights("1005: *.example.net\n") == -1 &&
+	    strstr(why, "line 1: *.example.net is not a domain") != NULL,
+	    "no wildcard but *");
 	ok(rights(": a.example\n") == -1 &&
-	    strstr(why, "line 1: give one user, uid or @group") != NULL,
+	    strstr(why, "line 1:  is not a user name, a uid or @group") != NULL,
 	    "no one before the colon");
 	ok(rights("@ : a.example\n") == -1 &&
-	    strstr(why, "line 1: give one user") != NULL, "a bare @");
+	    strstr(why, "line 1: @ is not a user name") != NULL, "a bare @");
 	ok(rights("root bin: a.example\n") == -1 &&
-	    strstr(why, "line 1: give one user") != NULL, "two names");
+	    strstr(why, "line 1: root bin is not a user name") != NULL,
+	    "two names");
+	ok(rights("-root: a.example\n") == -1 &&
+	    strstr(why, "line 1: -root is not a user name") != NULL,
+	    "a name starting with -");
 	ok(rights("99999999999: a.example\n") == -1 &&
 	    strstr(why, "line 1: 99999999999 is not a uid") != NULL,
 	    "a uid out of range");
