@@ -39,13 +39,16 @@ ALL_LDFLAGS = -static-pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS      = $(WRAP) -lopendkim -lcrypto -ldb-5.3 -lbsd -lmd -lresolv -lpthread
 endif
 
-# Three programs: qmail-dkim (the stand-in that signs), qmail-dkimd (the
-# same signing, resident) and qmail-dkimc (the stand-in that asks it).
+# Four programs: qmail-dkim (the stand-in that signs), qmail-dkimd (the
+# same signing, resident), qmail-dkimc (the stand-in that asks it) and
+# qmail-dkim-queue (a user's own signing, in qmail-queue's place).
 SRCS  = $(wildcard qmail-dkim/*.c)
-MAINS = qmail-dkim/qmail-dkim.c qmail-dkim/qmail-dkimc.c qmail-dkim/qmail-dkimd.c
+MAINS = qmail-dkim/qmail-dkim.c qmail-dkim/qmail-dkimc.c qmail-dkim/qmail-dkimd.c \
+        qmail-dkim/qmail-dkim-queue.c
 OBJS  = $(SRCS:.c=.o)
 MODS  = $(patsubst %.c,%.o,$(filter-out $(MAINS),$(SRCS)))
-PROGS = qmail-dkim/qmail-dkim qmail-dkim/qmail-dkimd qmail-dkim/qmail-dkimc
+PROGS = qmail-dkim/qmail-dkim qmail-dkim/qmail-dkimd qmail-dkim/qmail-dkimc \
+        qmail-dkim/qmail-dkim-queue
 # what qmail-dkimc needs: no libopendkim, no OpenSSL
 FRONT = $(patsubst %,qmail-dkim/%.o,why io report log control normalize \
           message spool handoff wire)
@@ -53,7 +56,7 @@ UNIT  = $(patsubst %.c,%,$(wildcard tests/unit/t-*.c))
 
 all: $(PROGS)
 
-qmail-dkim/qmail-dkim qmail-dkim/qmail-dkimd: %: %.o $(MODS)
+qmail-dkim/qmail-dkim qmail-dkim/qmail-dkimd qmail-dkim/qmail-dkim-queue: %: %.o $(MODS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $@.o $(MODS) $(LIBS)
 
 # libc alone: its start-up is most of what a delivery through qmail-dkimd
@@ -84,38 +87,68 @@ tests/syslog-shim.so: tests/syslog-shim.c
 
 units: $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
 
+# the Debian packages of tests/packages-demo (building, make demo) and
+# tests/packages (the tests, lint, bench)
 deps:
 	@sh tests/deps.sh
+deps-demo:
+	@sh tests/deps.sh -d
+
+# Every prove run goes through tests/private.sh: as root, in a mount
+# namespace whose /etc (qmail's accounts) and /dev/log are its own, and
+# the host's accounts and mount table are checked afterwards.  --timer:
+# each file's time as it ends.  The quick suite runs PROVE_JOBS files at
+# once (each test has its own scratch directory, ports and sockets); the
+# sanitizer and valgrind passes one at a time.
+PROVE_JOBS = 2
+PROVE      = sh tests/private.sh prove --timer
 
 # The suite once: the quick loop while working.
 check-quick: deps
 	$(MAKE) all units
-	prove tests/ $(UNIT)
+	$(PROVE) -j$(PROVE_JOBS) tests/ $(UNIT)
 
-# The README's test command: the suite, the suite again under ASan and
-# UBSan, the end-to-end tests under valgrind, the fuzzers over their seeds
-# and past crashes.
+# The README's test command: the suite once, then the fuzz harnesses under
+# ASan+UBSan over their seeds and past crashes (the fastest sanitizer pass).
 check: check-quick
-	$(MAKE) check-asan check-valgrind fuzz-regress
+	$(MAKE) fuzz-regress
 
-demo: deps
-	$(MAKE) all
-	sh demo/demo.sh
+# What CI runs: make check, then the suite again under ASan+UBSan and the
+# end-to-end tests under valgrind.
+check-full: check
+	$(MAKE) check-asan check-valgrind
+
+# the compiler's lines hidden (its warnings and errors are not)
+demo: deps-demo
+	@echo "make demo: building qmail-dkim (make all)"
+	@$(MAKE) -s --no-print-directory all
+	@sh demo/demo.sh
+
+# make install strips the programs (STRIP= keeps their symbols; STRIP=
+# names another strip program, as a cross one); make uninstall removes
+# exactly these files, and no directory.
+STRIP         = strip
+INSTALL_STRIP = $(if $(STRIP),-s --strip-program=$(STRIP))
+INST_PROGS    = $(notdir $(PROGS))
+INST_SCRIPTS  = $(notdir $(wildcard scripts/qmail-dkim-*))
+INST_MANS     = $(notdir $(wildcard man/*.8)) qmail-dkimc.8
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
-	for p in $(PROGS); do install -m 0755 $$p $(DESTDIR)$(BINDIR)/; done
-	for s in scripts/qmail-dkim-*; do \
-	  [ -f "$$s" ] && install -m 0755 "$$s" $(DESTDIR)$(BINDIR)/; done; true
-	for m in man/*.8; do \
-	  [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/; done; true
+	install $(INSTALL_STRIP) -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(addprefix scripts/,$(INST_SCRIPTS)) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
 	ln -sf qmail-dkimd.8 $(DESTDIR)$(MANDIR)/man8/qmail-dkimc.8	# one page, both
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(INST_PROGS) $(INST_SCRIPTS))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(INST_MANS))
 
 clean:
 	rm -f $(PROGS) qmail-dkim/*.o $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
 	rm -rf tests/.gocache $(BUILD)
 
-.PHONY: all units deps check check-quick demo install clean
+.PHONY: all units deps deps-demo check check-quick check-full demo install uninstall clean
 
 # make bench: qmail-dkim beside dkimpy, Mail::DKIM and the machine's limits,
 # one table and a plot in bench/out/ (bench/bench.sh).  Not part of check.
@@ -156,7 +189,7 @@ $(ASAN_DIR)/sanitizer-options.o: fuzz/sanitizer-options.c
 	@mkdir -p $(ASAN_DIR)
 	$(CC) $(SAN_CFLAGS) -DSAN_LOG='"$(ASAN_LOG)/san"' -c -o $@ $<
 
-$(ASAN_DIR)/qmail-dkim $(ASAN_DIR)/qmail-dkimd: %: %.o $(ASAN_MODS) $(ASAN_DIR)/sanitizer-options.o
+$(ASAN_DIR)/qmail-dkim $(ASAN_DIR)/qmail-dkimd $(ASAN_DIR)/qmail-dkim-queue: %: %.o $(ASAN_MODS) $(ASAN_DIR)/sanitizer-options.o
 	$(CC) $(SAN_CFLAGS) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(ASAN_DIR)/qmail-dkimc: $(ASAN_DIR)/qmail-dkimc.o $(ASAN_FRONT) $(ASAN_DIR)/sanitizer-options.o
@@ -170,12 +203,13 @@ $(ASAN_DIR)/t-%: tests/unit/t-%.c tests/unit/tap.h $(ASAN_MODS) $(ASAN_DIR)/sani
 # they would measure the sanitizer, not qmail-dkim.
 check-asan: deps
 	$(MAKE) all units $(ASAN_DIR)/qmail-dkim $(ASAN_DIR)/qmail-dkimd \
-	  $(ASAN_DIR)/qmail-dkimc $(ASAN_UNIT)
+	  $(ASAN_DIR)/qmail-dkimc $(ASAN_DIR)/qmail-dkim-queue $(ASAN_UNIT)
 	rm -rf $(ASAN_LOG) && mkdir -m 1777 $(ASAN_LOG)
 	QDKIM=$(CURDIR)/$(ASAN_DIR)/qmail-dkim QDKIM_WRAPPED=asan \
 	  QDKIMD=$(CURDIR)/$(ASAN_DIR)/qmail-dkimd \
 	  QDKIMC=$(CURDIR)/$(ASAN_DIR)/qmail-dkimc \
-	  prove tests/ $(ASAN_UNIT); rc=$$?; \
+	  QDKIMQ=$(CURDIR)/$(ASAN_DIR)/qmail-dkim-queue \
+	  $(PROVE) tests/ $(ASAN_UNIT); rc=$$?; \
 	for f in $(ASAN_LOG)/*; do \
 	  [ -f "$$f" ] || continue; echo "== $$f"; cat "$$f"; rc=1; done; \
 	exit $$rc
@@ -208,9 +242,9 @@ check-valgrind: deps
 	  >$(VG_DIR)/qmail-dkimd
 	chmod 755 $(VG_DIR)/qmail-dkim $(VG_DIR)/qmail-dkimd
 	QDKIM=$(CURDIR)/$(VG_DIR)/qmail-dkim QDKIM_WRAPPED=valgrind \
-	  prove $(VG_TESTS) && \
+	  $(PROVE) $(VG_TESTS) && \
 	QDKIM=$(CURDIR)/$(VG_DIR)/qmail-dkim QDKIM_WRAPPED=valgrind \
-	  QDKIMD=$(CURDIR)/$(VG_DIR)/qmail-dkimd prove $(VG_DAEMON_TESTS); rc=$$?; \
+	  QDKIMD=$(CURDIR)/$(VG_DIR)/qmail-dkimd $(PROVE) $(VG_DAEMON_TESTS); rc=$$?; \
 	n=$$(ls $(VG_DIR)/log/*.xml 2>/dev/null | wc -l); \
 	bad=$$(grep -l '<error>' $(VG_DIR)/log/*.xml 2>/dev/null); \
 	echo "check-valgrind: $$n runs under valgrind"; \

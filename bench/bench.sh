@@ -86,7 +86,7 @@ for b in "$QDKIM" "$QDKIMD" "$QDKIMC"; do
 	[ -x "$b" ] || die "no $b: run make first"
 done
 for t in cc openssl perl gnuplot; do
-	command -v "$t" >/dev/null || die "$t is missing (tests/packages lists it)"
+	command -v "$t" >/dev/null || die "$t is missing (sh tests/deps.sh installs it)"
 done
 W=$(mktemp -d "${TMPDIR:-/tmp}/qdkim-bench.XXXXXX")
 dpids= # the qmail-dkimd parents we started

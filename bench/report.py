@@ -173,7 +173,7 @@ def main():
                 sum(p for _, _, p in procs) / 1024))
         print()
 
-    print("Against the targets of issue 6:")
+    print("Against the performance targets:")
     small, large = sizes[0], sizes[-1]
     if nbytes[small] <= 4096 and med(small, "baseline", 0) is not None:
         bw, bc = med(small, "baseline", 0), med(small, "baseline", 1)

@@ -32,6 +32,15 @@
 
 #include "qdkim.h"
 
+static const char *root;	/* NULL: control/domainkeys in the qmail home */
+
+/* qmail-dkim-queue: the user's own key directory, same layout below it */
+void
+keys_root(const char *dir)
+{
+	root = dir;
+}
+
 static int
 no_passphrase(char *buf, int size, int rwflag, void *u)
 {
@@ -382,8 +391,13 @@ keys_of(const char *domain, struct keyset *ks)
 	size_t i;
 	int r, listed;
 
-	snprintf(dir, sizeof dir, "%s/control/domainkeys/%s", control_home(),
-	    domain);
+	if (root != NULL) {
+		if ((size_t)snprintf(dir, sizeof dir, "%s/%s", root, domain) >=
+		    sizeof dir)
+			return 0;	/* no path, so no key */
+	} else
+		snprintf(dir, sizeof dir, "%s/control/domainkeys/%s",
+		    control_home(), domain);
 	if (stat(dir, &st) == -1) {
 		/* a dangling symlink (a share not mounted) is not "no key":
 		 * signing must not stop without a word */
@@ -458,8 +472,12 @@ safe_dirs(void)
 	struct stat st;
 	size_t i;
 
-	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s", control_home(), dirs[i]);
+	for (i = root != NULL ? 1 : 0; i < 2; i++) {
+		if (root != NULL)	/* a key directory of one's own, alone */
+			snprintf(path, sizeof path, "%s", root);
+		else
+			snprintf(path, sizeof path, "%s/%s", control_home(),
+			    dirs[i]);
 		if (stat(path, &st) == -1) {
 			if (errno == ENOENT)
 				return 0;	/* no keys at all */

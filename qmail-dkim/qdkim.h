@@ -79,6 +79,8 @@ void msg_close(struct msg *m);	/* frees the header block */
 
 /* spool.c: a pipe on fd 0 becomes an unlinked temporary file */
 int spool_pipe(int fd);		/* returns the new fd, or -1 */
+int spool_file(void);		/* an empty one, or -1 (errno) */
+int spool_copy(int in, int fd);	/* -1 cannot read, -2 cannot write */
 
 /* header.c: splitting the header block into fields */
 struct field {
@@ -133,6 +135,7 @@ int keys_pick(const char *const *domains, size_t n, const char *sender,
     struct who *w, struct keyset *ks);
 				/* -1 error, 0 no key, 1 found */
 void keys_free(struct keyset *ks);	/* wipes and frees the keys' text */
+void keys_root(const char *dir);	/* DIR/DOMAIN/... instead */
 
 /* keycache.c: each key decoded once a process (libopendkim's call) */
 int keycache_type(const char *text, size_t len, int *bits);

@@ -5,6 +5,8 @@
  * launchers (spawn filters, shell pipelines) give a pipe.  The message is
  * read once into an unlinked temporary file, so that everything after
  * works on a seekable file and nothing is left behind on any exit.
+ * qmail-dkim-queue makes the file first and copies into it second, so
+ * that it knows whether any of the message was read when one fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +17,8 @@
 
 #include "qdkim.h"
 
-static int
-tmpfile_open(void)
+int
+spool_file(void)
 {
 	const char *dir = getenv("TMPDIR");
 	char path[512];
@@ -36,19 +38,14 @@ tmpfile_open(void)
 	return fd;
 }
 
+/* Reads in to its end into fd: 0, -1 read error, -2 write error. */
 int
-spool_pipe(int in)
+spool_copy(int in, int fd)
 {
 	static char buf[CHUNK];
 	struct pollfd pfd = { .fd = in, .events = POLLIN };
 	ssize_t n;
-	int fd;
 
-	fd = tmpfile_open();
-	if (fd == -1) {
-		why_sys("cannot create a temporary file for the message");
-		return -1;
-	}
 	for (;;) {
 		n = read(in, buf, sizeof buf);
 		if (n == -1 && errno == EAGAIN) {
@@ -63,12 +60,27 @@ spool_pipe(int in)
 			break;
 		if (io_write(fd, buf, (size_t)n) == -1) {
 			why_sys("cannot write the message to a temporary file");
-			close(fd);
-			return -1;
+			return -2;
 		}
 	}
 	if (n == -1) {
 		why_sys("cannot read the message");
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_pipe(int in)
+{
+	int fd;
+
+	fd = spool_file();
+	if (fd == -1) {
+		why_sys("cannot create a temporary file for the message");
+		return -1;
+	}
+	if (spool_copy(in, fd) < 0) {
 		close(fd);
 		return -1;
 	}

@@ -27,6 +27,8 @@ p=${value#*p=}
 for d in long.test wrong.test none.test flags.test revoked.test multi.test kind.test outside.example; do
 	cp -pR "$K/good.test" "$K/$d"
 done
+# Many domains: who may sign as which (qmail-dkim-check FAILs without it).
+printf '%s: *\n' "$(id -un)" >"$Q/control/dkimrights"
 other=$(openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 2>/dev/null |
 	openssl pkey -pubout -outform DER | openssl base64 -A)
 

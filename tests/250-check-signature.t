@@ -18,6 +18,8 @@ value=$(cat "$K/sig.test/s1.txt")
 for d in nodns.test wrongdns.test; do
 	cp -pR "$K/sig.test" "$K/$d"
 done
+# Many domains: who may sign as which (qmail-dkim-check FAILs without it).
+printf '%s: *\n' "$(id -un)" >"$Q/control/dkimrights"
 other=$(openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 2>/dev/null |
 	openssl pkey -pubout -outform DER | openssl base64 -A)
 {

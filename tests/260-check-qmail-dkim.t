@@ -26,6 +26,8 @@ admin_keygen -t ed25519 ed.test e202611
 admin_keygen -t ed25519 root.test
 admin_keygen -t ed25519 both.test e1
 admin_keygen -b 1024 both.test r1
+# Many domains: who may sign as which (qmail-dkim-check FAILs without it).
+printf '%s: *\n' "$(id -un)" >"$Q/control/dkimrights"
 printf 'e1\nr1\n' >"$K/both.test/selector"
 [ -z "$root" ] || chown 0:0 "$K/root.test/default"
 {

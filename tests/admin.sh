@@ -4,6 +4,10 @@
 # home, dnsmasq on loopback, and checks on the scripts' output.
 
 S=$TOP/scripts
+# As root these tests make qmail's accounts and change their groups: only
+# in a namespace whose /etc is not the host's (tests/private.sh).
+[ "$(id -u)" -ne 0 ] || [ -n "${QDKIM_PRIVATE:-}" ] ||
+	skip_all "root, but not in tests/private.sh's namespace (${QDKIM_PRIVATE_WHY:-}): qmail's accounts would be this host's"
 # qmailr must reach the keys made inside $T.
 chmod 0755 "$T"
 
@@ -83,15 +87,13 @@ mode() { ls -ldL "$1" | awk '{ print $1, $3 ":" $4 }'; }
 
 # --- qmail's accounts and a fake qmail home --------------------------------
 
-# qmail_accounts: as root make group qmail and user qmailr if missing (CI),
-# and set root=1; keys are owned by KU:KG, qmailr:qmail as root, else us.
+# qmail_accounts: as root (in tests/private.sh's namespace, which has
+# group qmail and user qmailr) set root=1; keys are owned by KU:KG,
+# qmailr:qmail as root, else us.
 # shellcheck disable=SC2034 # root is for the tests
 qmail_accounts() {
 	if [ "$(id -u)" -eq 0 ]; then
 		root=1
-		getent group qmail >/dev/null 2>&1 || groupadd -r qmail
-		id qmailr >/dev/null 2>&1 ||
-			useradd -r -g qmail -d /var/qmail -M -s /usr/sbin/nologin qmailr
 		KU=qmailr KG=qmail
 	else
 		root=

@@ -8,6 +8,11 @@ QDKIM=${QDKIM:-$TOP/qmail-dkim/qmail-dkim}
 QDKIMC=${QDKIMC:-$TOP/qmail-dkim/qmail-dkimc}
 QDKIMD=${QDKIMD:-$TOP/qmail-dkim/qmail-dkimd}
 PY=/usr/bin/python3 # the system python has dkimpy; the one on PATH may not
+# As root a test runs in a mount namespace of its own, where the accounts
+# it makes and the lines it logs cannot reach this host (tests/private.sh).
+if [ -z "${QDKIM_PRIVATE+set}" ] && [ "$(id -u)" -eq 0 ]; then
+	exec "$TOP/tests/private.sh" /bin/sh "$0" "$@"
+fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/qdkim-test.XXXXXX") || exit 1
 
 _planned='' _n=0 _failed=0 _bg=''
