@@ -19,6 +19,7 @@
 
 #include "qdkim.h"
 
+/* the file as read for this message: allow_load reads it every time */
 static char text[16384];
 static int present;
 
@@ -30,8 +31,15 @@ allow_load(void)
 
 	snprintf(path, sizeof path, "%s/control/dkimsenders", control_home());
 	r = control_readfile(path, text, sizeof text);
-	if (r == -1)
+	if (r == -1) {
+		/* never the last message's list, nor a half-read one: until
+		 * a load succeeds no domain signs */
+		text[0] = '\0';
+		present = 1;
 		return -1;
+	}
+	if (r == 0)
+		text[0] = '\0';
 	present = r;
 	return 0;
 }

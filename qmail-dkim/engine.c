@@ -133,6 +133,11 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 		return give(v, VERDICT_DEFER, why);
 	if (r == 0)
 		return give(v, VERDICT_UNSIGNED, "header larger than 1 MB");
+	/* RFC 5322 2.1 lets the body and its empty line go, but go-msgauth
+	 * (0.6) cannot read such a message: its signature would fail */
+	if (m->no_body)
+		return give(v, VERDICT_UNSIGNED, "no empty line after the "
+		    "header, which some verifiers cannot read");
 	r = header_parse(m->hdr, m->hdrlen, &h, &reason);
 	if (r == -1)
 		return give(v, VERDICT_DEFER, "out of memory parsing the header");
@@ -183,10 +188,10 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 		give(v, VERDICT_DEFER, why);
 		goto done;
 	}
-	policy_narrow(&pol, m->hdr, &h);
-	r = sign_start(&ks, &pol);
-	if (r != -1)
-		r = sign_message(m, &h, &v->sighdr, &v->siglen);
+	r = policy_narrow(&pol, m->hdr, &h);
+	if (r == 1)
+		r = sign_start(&ks, &pol) == -1 ? -1 :
+		    sign_message(m, &h, &v->sighdr, &v->siglen);
 	if (r == -1)
 		give(v, VERDICT_DEFER, why);
 	else if (r == 0)
@@ -194,6 +199,9 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 	else {
 		v->kind = VERDICT_SIGNED;
 		describe(&ks, &who, v->text, sizeof v->text);
+		if (pol.note[0] != '\0')
+			snprintf(v->text + strlen(v->text), sizeof v->text -
+			    strlen(v->text), "; %s", pol.note);
 		v->any_cr = m->norm.any_cr;
 	}
 done:

@@ -8,6 +8,9 @@
  * field nor a continuation, a field name with white space or 8-bit bytes
  * (RFC 5322 3.6.8 ftext; dkimpy rejects "From :"), a continuation line of
  * white space only, and no From: or several (RFC 5322 3.6 allows one).
+ *
+ * header_relaxed_ok finds the fields that relaxed header canonicalization
+ * cannot sign; policy.c leaves them out of h=.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,5 +103,66 @@ header_parse(const char *hdr, size_t len, struct header *h,
 		*reason = "several From: fields";
 		return 0;
 	}
+	return 1;
+}
+
+/* The length of the UTF-8 Unicode white space character at p, or 0. */
+static size_t
+uspace(const unsigned char *p, size_t len)
+{
+	if (len >= 2 && p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0))
+		return 2;		/* NEL, NBSP */
+	if (len < 3)
+		return 0;
+	if (p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80)
+		return 3;		/* U+1680 */
+	if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8a ||
+	    p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf))
+		return 3;		/* U+2000-200A, U+2028, 2029, 202F */
+	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f)
+		return 3;		/* U+205F */
+	if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)
+		return 3;		/* U+3000 */
+	return 0;
+}
+
+static int
+wsp(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+/*
+ * 1 if relaxed header canonicalization (RFC 6376 3.4.2) of the field
+ * comes out the same in libopendkim and in the verifiers, 0 if not.
+ * RFC 6376 3.4.2 reduces only SP and HTAB; libopendkim reduces every
+ * isspace() byte, so a VT or FF anywhere differs (dkimpy, go-msgauth
+ * and Mail::DKIM each keep some of them).  go-msgauth also trims
+ * Unicode white space (UTF-8 NBSP, NEL, U+2000...) off both ends of the
+ * value, which libopendkim and the others keep.  Bare CRs never get
+ * here: normalize.c made them line ends.
+ */
+int
+header_relaxed_ok(const char *hdr, const struct field *f)
+{
+	const unsigned char *v, *end;
+	size_t k;
+
+	v = (const unsigned char *)hdr + f->off + f->namelen + 1;
+	end = (const unsigned char *)hdr + f->off + f->len;
+	if (memchr(v, '\v', (size_t)(end - v)) != NULL ||
+	    memchr(v, '\f', (size_t)(end - v)) != NULL)
+		return 0;
+	while (v < end && wsp(*v))
+		v++;
+	while (end > v && wsp(end[-1]))
+		end--;
+	if (v == end)
+		return 1;
+	if (uspace(v, (size_t)(end - v)) > 0)
+		return 0;
+	for (k = 2; k <= 3 && (size_t)(end - v) >= k; k++)
+		if (uspace(end - k, k) == k)
+			return 0;
 	return 1;
 }

@@ -15,6 +15,12 @@
  * qmail-dkimd's workers end after a number of messages, which bounds how
  * long an old key is held.  The text kept for comparing is wiped when an
  * entry goes.
+ *
+ * Besides OpenSSL's start-up (keys.c) and the log's connection (log.c),
+ * this is all a qmail-dkimd worker keeps from one message to the next,
+ * and it is meant to: an entry is found only by the whole key text, so
+ * it stands for exactly the key that a message's control files name
+ * now, whichever domain and selector name it.
  */
 #include <string.h>
 

@@ -94,6 +94,7 @@ msg_header(struct msg *m)
 			return -1;
 		if (n == 0) {
 			hdrlen = bodyoff = len;	/* all header */
+			m->no_body = 1;
 			break;
 		}
 		from = len > 0 ? len - 1 : 0;

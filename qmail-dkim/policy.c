@@ -10,7 +10,9 @@
  * A file that is there but wrong defers the message with the file's name:
  * a guessed policy would make signatures the admin did not ask for.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 
 #define NAMES_MAX 64
 #define NAMES_TEXT 800	/* libopendkim keeps the list in a 1 KB regex */
+#define HLIST_MAX 4095	/* libopendkim keeps this much of the names it signs */
 
 /* RFC 6376 5.4.1: the fields that carry the message's meaning */
 static const char *sign_default[] = {
@@ -215,28 +218,192 @@ policy_load(struct policy *p)
 }
 
 /*
- * Only the names that occur in this header, and the oversigned ones:
- * libopendkim compiles the list into one regex per message, and a short
- * one compiles faster (bench/PROFILE.md).  What is signed is the same.
- * A name with a "*" wildcard is always kept.
+ * Field name matching, case-insensitive; "*" matches any run.  One
+ * step back to the last "*" on a mismatch: time stays in proportion to
+ * the pattern times the name, however long a name the message has.
  */
-void
+static int
+glob(const char *pat, const char *s, size_t len)
+{
+	const char *star = NULL;
+	size_t i = 0, back = 0;
+
+	while (i < len) {
+		if (*pat == '*') {
+			star = ++pat;
+			back = i;
+		} else if (*pat != '\0' && tolower((unsigned char)*pat) ==
+		    tolower((unsigned char)s[i])) {
+			pat++;
+			i++;
+		} else if (star != NULL) {
+			pat = star;
+			i = ++back;
+		} else
+			return 0;
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+static void
+note(struct policy *p, const char *name, const char *what)
+{
+	size_t n = strlen(p->note);
+
+	snprintf(p->note + n, sizeof p->note - n, "%s%s (%s)",
+	    n == 0 ? "h= leaves out " : ", ", name, what);
+}
+
+/* The names libopendkim will sign, joined by colons, as it copies them. */
+static size_t
+hlist_len(const struct header *h, const uint64_t *mask, uint64_t kept)
+{
+	size_t j, len = 0;
+
+	for (j = 0; j < h->n; j++)
+		if (mask[j] & kept)
+			len += h->f[j].namelen + 1;
+	return len > 0 ? len - 1 : 0;
+}
+
+/* The kept name, From aside, with the most fields; of equals, one that
+ * is not oversigned.  NAMES_MAX if none. */
+static size_t
+most_fields(const struct policy *p, const size_t *count, uint64_t kept)
+{
+	size_t i, best = NAMES_MAX;
+
+	for (i = 0; p->sign[i] != NULL; i++)
+		if ((kept >> i & 1) && count[i] > 0 &&
+		    strcasecmp(p->sign[i], "From") != 0 &&
+		    (best == NAMES_MAX || count[i] > count[best] ||
+		    (count[i] == count[best] &&
+		    listed(p->oversign, p->sign[best]) &&
+		    !listed(p->oversign, p->sign[i]))))
+			best = i;
+	return best;
+}
+
+/*
+ * The lists for this message.  Only the names that occur in it, and
+ * the oversigned ones: libopendkim compiles the list into one regex per
+ * message, and a short one compiles faster (bench/PROFILE.md).  A name
+ * with a "*" wildcard is always kept.  Left out of h=, all instances,
+ * oversigned too (a verifier picks instances from the bottom: RFC 6376
+ * 5.4.2), and said in p->note:
+ *
+ * - a field relaxed canonicalization cannot sign (header_relaxed_ok);
+ *   when that is From (RFC 6376 5.4: From MUST be signed), the message
+ *   cannot be signed;
+ * - a name spelt in more than one case: RFC 6376 3.5 h= says names
+ *   "MUST be compared against actual header field names in a
+ *   case-insensitive manner", and libopendkim does, but go-msgauth
+ *   (0.6) counts the instances it has picked per spelling, so that
+ *   "h=TO:To" picks the last "To:" field twice.  h= spells a signed
+ *   field as the message does, and an oversigned name is spelt here as
+ *   the message spells it: every name in h= then has one spelling;
+ * - names with the most fields, until the names to sign fit in the
+ *   4,095 bytes libopendkim keeps of them (dkim-canon.c cuts the rest,
+ *   yet h= and the oversigned names still claim them: every verifier
+ *   fails).  Of names with as many fields, one not oversigned goes
+ *   first.
+ */
+int
 policy_narrow(struct policy *p, const char *hdr, const struct header *h)
 {
-	static const char *narrow[NAMES_MAX + 1];
-	size_t i, j, n = 0;
-	int keep;
+	static const char *narrow[NAMES_MAX + 1], *over[NAMES_MAX + 1];
+	static char spelt[NAMES_TEXT + NAMES_MAX + 1];
+	size_t count[NAMES_MAX], first[NAMES_MAX], i, j, k, n = 0, s = 0;
+	uint64_t *mask, kept = 0, bad = 0, mixed = 0;
+	const struct field *f;
+	const char *name;
+	char num[32];
 
-	for (i = 0; p->sign[i] != NULL; i++) {
-		keep = strchr(p->sign[i], '*') != NULL ||
-		    listed(p->oversign, p->sign[i]);
-		for (j = 0; !keep && j < h->n; j++)
-			keep = h->f[j].namelen == strlen(p->sign[i]) &&
-			    strncasecmp(hdr + h->f[j].off, p->sign[i],
-			    h->f[j].namelen) == 0;
-		if (keep)
-			narrow[n++] = p->sign[i];
+	p->note[0] = '\0';
+	mask = calloc(h->n > 0 ? h->n : 1, sizeof *mask);
+	if (mask == NULL) {
+		why_set("out of memory choosing the fields to sign");
+		return -1;
 	}
+	for (i = 0; p->sign[i] != NULL; i++) {
+		kept |= (uint64_t)1 << i;
+		count[i] = 0;
+	}
+	for (j = 0; j < h->n; j++) {
+		f = &h->f[j];
+		name = hdr + f->off;
+		for (i = 0; p->sign[i] != NULL; i++) {
+			if (!glob(p->sign[i], name, f->namelen))
+				continue;
+			mask[j] |= (uint64_t)1 << i;
+			if (count[i]++ == 0)
+				first[i] = j;
+			else if (strchr(p->sign[i], '*') == NULL &&
+			    memcmp(name, hdr + h->f[first[i]].off,
+			    f->namelen) != 0)
+				mixed |= (uint64_t)1 << i;
+		}
+		if (mask[j] != 0 && p->hcanon == DKIM_CANON_RELAXED &&
+		    !header_relaxed_ok(hdr, f)) {
+			if (j == h->from) {
+				free(mask);
+				why_set("the From: field holds white space that "
+				    "libopendkim's relaxed canonicalization "
+				    "gets wrong");
+				return 0;
+			}
+			bad |= mask[j];
+		}
+	}
+	for (i = 0; p->sign[i] != NULL; i++)
+		if ((bad | mixed) >> i & 1) {
+			kept &= ~((uint64_t)1 << i);
+			note(p, p->sign[i], bad >> i & 1 ?
+			    "white space libopendkim canonicalizes wrongly" :
+			    "spelt in several cases");
+		}
+	while (hlist_len(h, mask, kept) > HLIST_MAX) {
+		i = most_fields(p, count, kept);
+		if (i == NAMES_MAX) {	/* From alone is a few bytes */
+			free(mask);
+			why_set("too many fields to sign");
+			return 0;
+		}
+		kept &= ~((uint64_t)1 << i);
+		snprintf(num, sizeof num, "%zu fields", count[i]);
+		note(p, p->sign[i], num);
+	}
+	free(mask);
+
+	for (k = 0; p->oversign[k] != NULL; k++) {
+		for (i = 0; p->sign[i] != NULL; i++)
+			if (strcasecmp(p->sign[i], p->oversign[k]) == 0)
+				break;
+		if (p->sign[i] != NULL && !(kept >> i & 1))
+			continue;
+		over[n] = p->oversign[k];
+		if (p->sign[i] != NULL && count[i] > 0 &&
+		    strchr(p->sign[i], '*') == NULL &&
+		    s + strlen(p->sign[i]) < sizeof spelt) {
+			j = strlen(p->sign[i]);
+			memcpy(spelt + s, hdr + h->f[first[i]].off, j);
+			spelt[s + j] = '\0';
+			over[n] = spelt + s;
+			s += j + 1;
+		}
+		n++;
+	}
+	over[n] = NULL;
+	p->oversign = over;
+
+	for (i = 0, n = 0; p->sign[i] != NULL; i++)
+		if ((kept >> i & 1) && (count[i] > 0 ||
+		    strchr(p->sign[i], '*') != NULL ||
+		    listed(p->oversign, p->sign[i])))
+			narrow[n++] = p->sign[i];
 	narrow[n] = NULL;
 	p->sign = narrow;
+	return 1;
 }

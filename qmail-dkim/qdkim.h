@@ -66,6 +66,7 @@ struct msg {
 	struct norm norm;
 	char last;		/* the last raw byte read */
 	int nul_in_header;
+	int no_body;		/* no empty line: the message is all header */
 	char *hdr;		/* the header block, normalized to LF */
 	size_t hdrlen;		/* up to and with the last header's LF */
 	char *rest;		/* body bytes read along with the header */
@@ -95,6 +96,8 @@ struct header {
 };
 int header_parse(const char *hdr, size_t len, struct header *h,
     const char **reason);	/* -1 error, 0 unsignable, 1 ok */
+int header_relaxed_ok(const char *hdr, const struct field *f);
+				/* 1: relaxed canonicalization signs it */
 
 /* rights.c: control/dkimrights, which injector may sign as which domain */
 #define INJ_UNKNOWN 0		/* no qmail-queue line on top */
@@ -152,9 +155,11 @@ struct policy {
 	const char **sign;	/* field names, NULL-terminated */
 	const char **oversign;
 	unsigned long long expire;	/* seconds until x=, 0 for none */
+	char note[256];		/* what policy_narrow left out, and why */
 };
 int policy_load(struct policy *p);	/* -1 error, 0 loaded */
-void policy_narrow(struct policy *p, const char *hdr, const struct header *h);
+int policy_narrow(struct policy *p, const char *hdr, const struct header *h);
+				/* -1 error, 0 unsignable, 1 narrowed */
 
 /* sign.c: libopendkim, one handle per signature, all fed alike */
 int sign_start(const struct keyset *ks, const struct policy *p);
@@ -193,7 +198,9 @@ void handoff_signed(const char *real, char **argv, struct msg *m,
 /* wire.c: qmail-dkimc and qmail-dkimd, one request and one reply */
 #define WIRE_MAX (128 * 1024)	/* the largest reply */
 int wire_connect(const char *path, int seconds);	/* -1, or a socket */
-int wire_listen(const char *path);
+struct stat;
+int wire_listen(const char *path, struct stat *made);	/* -1, or a socket */
+void wire_unlisten(const char *path, const struct stat *made);
 int wire_timeout(int s, int seconds);
 int wire_peer_ok(int s);	/* 1: the peer is our user or root */
 int wire_ask(int s, int fd, const char *sender);

@@ -15,6 +15,7 @@
  * same, only slower.  Its results are qmail-dkim's: handed on signed or
  * unchanged, or one Z record and exit 0.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -26,11 +27,24 @@
 #define FELL_BACK "QMAILDKIMC_FELL_BACK"
 
 /*
- * Larger messages go to qmail-dkim: start-up is then a small part of
- * the cost, and a daemon worker is not held by one long body.
+ * control/dkimdmaxsize: larger messages go to qmail-dkim: start-up is
+ * then a small part of the cost, and a daemon worker is not held by one
+ * long body.
  */
 #define DAEMON_MSG_MAX (1024 * 1024)
-#define DAEMON_SECONDS 20	/* then sign it here */
+#define DAEMON_MSG_LIMIT (1024L * 1024 * 1024)
+/*
+ * control/dkimdtimeout: how long each step (connecting, sending, the
+ * answer) may take before the message is signed here.  A warm worker
+ * answers for a small message in about 0.6 ms (bench/PROFILE.md), and
+ * hashing 1 MiB adds milliseconds, not seconds; even a queue of
+ * concurrencyremote deliveries ahead on a few workers is well under a
+ * second.  Longer means a daemon that accepts and never answers, whose
+ * wait every delivery pays before qmail-dkim signs it: 2 s bounds that
+ * and leaves a loaded host room.
+ */
+#define DAEMON_SECONDS 2
+#define DAEMON_SECONDS_LIMIT 300
 
 /* The Z record; the log line is the caller's (or the daemon's). */
 static void __attribute__((noreturn))
@@ -84,6 +98,35 @@ daemon_socket(char *buf, size_t size)
 }
 
 /*
+ * A number from control/NAME, min to max: the default when the file is
+ * absent.  A tuning file never defers a message: one that cannot be
+ * read or holds no such number gives the default too, and a note in
+ * the log for each delivery until it is put right.
+ */
+static long
+tuning(const char *name, long dflt, long min, long max)
+{
+	char path[512], v[32], *end;
+	long n;
+	int r;
+
+	snprintf(path, sizeof path, "%s/control/%s", control_home(), name);
+	r = control_readline(path, v, sizeof v);
+	if (r == 0)
+		return dflt;
+	if (r == 1) {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (v[0] >= '0' && v[0] <= '9' && *end == '\0' &&
+		    errno == 0 && n >= min && n <= max)
+			return n;
+		why_set("%s: give a number from %ld to %ld", path, min, max);
+	}
+	log_line("%s; using %ld", why, dflt);
+	return dflt;
+}
+
+/*
  * The daemon's verdict on the message on fd 0: 1 answered, 0 it is for
  * qmail-dkim (a note in the log says why when something went wrong).
  */
@@ -97,11 +140,13 @@ ask_daemon(const char *sender, struct msg *m, struct verdict *v)
 	if (!daemon_socket(sock, sizeof sock))
 		return 0;
 	if (fstat(0, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > DAEMON_MSG_MAX)
+	    st.st_size > tuning("dkimdmaxsize", DAEMON_MSG_MAX, 1,
+	    DAEMON_MSG_LIMIT))
 		return 0;
 	if (msg_open(m, 0) != 1)
 		return 0;	/* empty: qmail-dkim says so */
-	s = wire_connect(sock, DAEMON_SECONDS);
+	s = wire_connect(sock, (int)tuning("dkimdtimeout", DAEMON_SECONDS, 1,
+	    DAEMON_SECONDS_LIMIT));
 	if (s == -1) {
 		log_line("signing here: %s", why);
 		return 0;

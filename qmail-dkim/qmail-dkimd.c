@@ -10,7 +10,12 @@
  * after REQUESTS messages (default 10000), so nothing one message leaves
  * behind builds up, and a message that takes more than REQUEST_SECONDS
  * kills its worker (the front then signs it itself).  SIGTERM stops it
- * and removes SOCKET.
+ * and removes SOCKET, if SOCKET is still its own.
+ *
+ * One instance a socket: SOCKET.lock is held (flock) while it runs, and
+ * a second one refuses to start.  The socket is made under a new name
+ * and renamed over SOCKET, so that a restart after a crash never leaves
+ * the path without a socket.
  *
  * Each request is what qmail-dkim would do with the message (engine.c),
  * with the same control files, read afresh each time: a new key, a new
@@ -22,10 +27,13 @@
  * not a report pipe, and gets only the start-up errors.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -40,6 +48,7 @@
 #define PEER_SECONDS 10
 
 static volatile sig_atomic_t stop;
+static int lock_fd = -1;	/* the parent's alone */
 
 static void
 on_stop(int sig)
@@ -88,6 +97,8 @@ serve(int c)
 	struct stat st;
 	int fd, r;
 
+	/* a reason left from the last request must not pass for this one's */
+	why[0] = '\0';
 	if (!wire_peer_ok(c) || wire_timeout(c, PEER_SECONDS) == -1 ||
 	    wire_request(c, &fd, sender, sizeof sender) == -1) {
 		log_line("qmail-dkimd: request refused: %s", why);
@@ -130,7 +141,7 @@ serve(int c)
 }
 
 static void __attribute__((noreturn))
-worker(int l, long requests)
+worker(int l, long requests, pid_t parent)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	long n;
@@ -141,6 +152,12 @@ worker(int l, long requests)
 	sigaction(SIGINT, &dfl, NULL);
 	sigaction(SIGCHLD, &dfl, NULL);
 	sigprocmask(SIG_SETMASK, &open_mask, NULL);
+	/* the lock is the parent's: a worker left behind must not keep a
+	 * new instance from starting; and none is left behind, since one
+	 * whose parent is killed ends too */
+	close(lock_fd);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != parent)
+		_exit(111);
 	for (n = 0; n < requests; n++) {
 		c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 		if (c == -1) {
@@ -153,6 +170,38 @@ worker(int l, long requests)
 		close(c);
 	}
 	_exit(0);
+}
+
+/*
+ * SOCKET.lock, locked for as long as this instance runs: a second one on
+ * the same socket would take it over, and remove it when it stopped.
+ * flock(2) needs no write access: the file is empty and readable by all,
+ * so that one left by a start as root does not keep qmailr's out.
+ */
+static void
+lock_socket(const char *path)
+{
+	char lock[4096];
+	struct stat st;
+
+	if ((size_t)snprintf(lock, sizeof lock, "%s.lock", path) >= sizeof lock)
+		die("the socket path is too long");
+	lock_fd = open(lock, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY |
+	    O_CLOEXEC, 0644);
+	if (lock_fd == -1) {
+		why_sys("cannot open the lock %s", lock);
+		die(why);
+	}
+	if (fstat(lock_fd, &st) == 0 && st.st_uid == geteuid())
+		(void)fchmod(lock_fd, 0644);	/* whatever the umask */
+	if (flock(lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			why_set("another qmail-dkimd runs on %s: it holds %s",
+			    path, lock);
+		else
+			why_sys("cannot lock %s", lock);
+		die(why);
+	}
 }
 
 static long
@@ -174,7 +223,8 @@ main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_stop };
 	struct sigaction sc = { .sa_handler = on_child };
 	sigset_t blocked;
-	pid_t pids[WORKERS_MAX], p;
+	struct stat made;
+	pid_t pids[WORKERS_MAX], p, self = getpid();
 	time_t born[WORKERS_MAX];
 	long workers, requests = 10000, i;
 	int l, opt, status;
@@ -205,7 +255,8 @@ main(int argc, char **argv)
 	sigemptyset(&sc.sa_mask);
 	sigaction(SIGCHLD, &sc, NULL);
 
-	l = wire_listen(argv[optind]);
+	lock_socket(argv[optind]);
+	l = wire_listen(argv[optind], &made);
 	if (l == -1)
 		die(why);
 	signal(SIGPIPE, SIG_IGN);
@@ -223,7 +274,7 @@ main(int argc, char **argv)
 				continue;
 			p = fork();
 			if (p == 0)
-				worker(l, requests);
+				worker(l, requests, self);
 			if (p == -1) {
 				log_line("qmail-dkimd: fork: %s",
 				    strerror(errno));
@@ -259,7 +310,7 @@ main(int argc, char **argv)
 			kill(pids[i], SIGTERM);
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
-	unlink(argv[optind]);
+	wire_unlisten(argv[optind], &made);
 	log_line("qmail-dkimd: stopped");
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <opendkim/dkim.h>
 
 #include "qdkim.h"
@@ -122,6 +123,9 @@ sign_end(void)
 	if (lib != NULL)
 		dkim_close(lib);
 	lib = NULL;
+	/* libopendkim copies every queued OpenSSL error into a handle whose
+	 * key fails to load: none may be this message's for the next one */
+	ERR_clear_error();
 }
 
 /* Returns 1 if taken, 0 if the library finds the message unsignable. */

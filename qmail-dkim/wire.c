@@ -14,6 +14,7 @@
  * the socket answers "sign this as example.com" to whoever reaches it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -102,36 +103,68 @@ fail:
 	return -1;
 }
 
-/* The listening socket of qmail-dkimd, for its user alone. */
+/*
+ * The listening socket of qmail-dkimd, for its user alone, made under
+ * path.new and renamed over path: a client finds the old socket or the
+ * new one, never no socket.  The caller holds the lock (qmail-dkimd.c),
+ * so path.new is no other instance's.  *made identifies it for
+ * wire_unlisten.
+ */
 int
-wire_listen(const char *path)
+wire_listen(const char *path, struct stat *made)
 {
 	struct sockaddr_un a;
+	char tmp[sizeof a.sun_path];
 	mode_t old;
 	int s, r;
 
-	s = endpoint(&a, path);
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.new", path) >= sizeof tmp) {
+		why_set("the socket path %s is too long", path);
+		return -1;
+	}
+	s = endpoint(&a, tmp);
 	if (s == -1)
 		return -1;
-	if (unlink(path) == -1 && errno != ENOENT) {
-		why_sys("cannot remove the old socket %s", path);
+	if (unlink(tmp) == -1 && errno != ENOENT) {
+		why_sys("cannot remove the old socket %s", tmp);
 		goto fail;
 	}
 	old = umask(077);
 	r = bind(s, (struct sockaddr *)&a, sizeof a);
 	umask(old);
 	if (r == -1) {
-		why_sys("cannot make the socket %s", path);
+		why_sys("cannot make the socket %s", tmp);
 		goto fail;
 	}
 	if (listen(s, 128) == -1) {
-		why_sys("cannot listen on %s", path);
-		goto fail;
+		why_sys("cannot listen on %s", tmp);
+		goto gone;
+	}
+	if (lstat(tmp, made) == -1) {
+		why_sys("cannot look at the socket %s", tmp);
+		goto gone;
+	}
+	if (rename(tmp, path) == -1) {
+		why_sys("cannot rename %s to %s", tmp, path);
+		goto gone;
 	}
 	return s;
+gone:
+	unlink(tmp);
 fail:
 	close(s);
 	return -1;
+}
+
+/* Removes path if it is still the socket wire_listen made. */
+void
+wire_unlisten(const char *path, const struct stat *made)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && st.st_dev == made->st_dev &&
+	    st.st_ino == made->st_ino)
+		unlink(path);
 }
 
 /* The request: magic, sender, and fd passed along. */
@@ -254,16 +287,64 @@ wire_reply(int s, const struct verdict *v)
 	return 0;
 }
 
-/* Each field "DKIM-Signature: ", no NUL, no CR, LF-terminated. */
+/*
+ * What qmail-dkimc puts in front of the message: one or more complete
+ * "DKIM-Signature: " fields (RFC 6376 3.5), each line LF-terminated,
+ * every line after a field's first one a continuation (RFC 5322 2.2.3:
+ * SP or HTAB first, and not white space alone), and only printable
+ * ASCII and HTAB in them: no CR, no NUL, no empty line, no other field.
+ * Anything else could add fields or end the header early, turning the
+ * message's own header into body.
+ */
 static int
 fields_ok(const char *p, size_t len)
 {
 	static const char name[] = "DKIM-Signature: ";
+	const char *end = p + len, *eol, *q;
+	int seen;
 
-	if (len < sizeof name || memcmp(p, name, sizeof name - 1) != 0 ||
-	    p[len - 1] != '\n' || memchr(p, '\0', len) != NULL ||
-	    memchr(p, '\r', len) != NULL)
+	if (len == 0)
 		return 0;
+	while (p < end) {
+		if ((size_t)(end - p) < sizeof name - 1 ||
+		    memcmp(p, name, sizeof name - 1) != 0)
+			return 0;
+		p += sizeof name - 1;
+		seen = 0;
+		for (;;) {
+			eol = memchr(p, '\n', (size_t)(end - p));
+			if (eol == NULL)
+				return 0;
+			for (q = p; q < eol; q++) {
+				if (*q != '\t' && (*q < ' ' || *q > '~'))
+					return 0;
+				if (*q != ' ' && *q != '\t')
+					seen = 1;
+			}
+			p = eol + 1;
+			if (p == end || (*p != ' ' && *p != '\t'))
+				break;
+			/* a continuation: something besides white space */
+			for (q = p; q < end && (*q == ' ' || *q == '\t'); q++)
+				;
+			if (q == end || *q == '\n')
+				return 0;
+		}
+		if (!seen)
+			return 0;
+	}
+	return 1;
+}
+
+/* The verdict's text, for the log and a Z record: one line, no controls. */
+static int
+text_ok(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)p[i] < ' ' && p[i] != '\t') || p[i] == 0x7f)
+			return 0;
 	return 1;
 }
 
@@ -286,14 +367,21 @@ wire_answer(int s, struct verdict *v)
 		why_sys("qmail-dkimd did not answer");
 		return -1;
 	}
+	/* with MSG_TRUNC, r is the answer's length, which may be more
+	 * than buf holds: look no further than what came */
 	n = (size_t)r;
+	if (n > WIRE_MAX) {
+		why_set("qmail-dkimd gave an answer of %zu bytes, more than "
+		    "%d", n, WIRE_MAX);
+		return -1;
+	}
 	nul = n > 2 ? memchr(buf + 2, '\0', n - 2) : NULL;
-	if (n > WIRE_MAX || nul == NULL || (buf[1] != '0' && buf[1] != '1')) {
+	if (nul == NULL || (buf[1] != '0' && buf[1] != '1')) {
 		why_set("qmail-dkimd gave a malformed answer");
 		return -1;
 	}
 	tlen = (size_t)(nul - (buf + 2));
-	if (tlen >= sizeof v->text) {
+	if (tlen >= sizeof v->text || !text_ok(buf + 2, tlen)) {
 		why_set("qmail-dkimd gave a malformed answer");
 		return -1;
 	}

@@ -7,78 +7,14 @@
 # qmail-dkim: that note tells the daemon's signatures from the fallback's.
 . "${0%/*}/lib.sh"
 . "${0%/*}/faults.sh"
-[ -x "$QDKIM" ] || skip_all "qmail-dkim is not built"
-if [ ! -x "$QDKIMC" ] || [ ! -x "$QDKIMD" ]; then
-	skip_all "qmail-dkimc and qmail-dkimd are not built"
-fi
-command -v pgrep >/dev/null || skip_all "no pgrep (procps)"
+. "${0%/*}/daemon.sh"
 plan 114
 
-M=$TOP/tests/msg/simple.eml
-K=control/domainkeys/example.com
 CR=$(printf '\r')
 # the syslog shim catches the daemon's lines when it is linked dynamically
 SHIM_OK=
 [ -f "$TOP/tests/syslog-shim.so" ] && ! ldd "$QDKIMD" 2>&1 | grep -qE 'statically linked|not a dynamic' &&
 	SHIM_OK=1
-
-# set_fallback [DIR]: bin/qmail-dkim notes its argv in DIR/fellback
-# (default $T/out, made anew by each delivery), then execs the real
-# qmail-dkim.  Perl, not sh: dash would clear the signal mask.  A note it
-# cannot write is a Z record, so that it cannot pass for "not run".
-set_fallback() {
-	{
-		echo '#!/usr/bin/perl'
-		echo "my (\$mark, \$real) = ('${1:-$T/out}/fellback', '$QDKIM');"
-		cat <<-'EOF'
-			if (open(my $f, '>>', $mark)) { print $f "@ARGV\n"; close $f }
-			else { syswrite STDOUT, "Zcannot write $mark: $!\n\0"; exit 0 }
-			exec { $real } $0, @ARGV or exit 111;
-		EOF
-	} >"$T/qmail/bin/qmail-dkim"
-	chmod 755 "$T/qmail/bin/qmail-dkim"
-}
-
-# home [FLAVOUR]: a fresh qmail home with a key for example.com and the
-# noting bin/qmail-dkim; no control/dkimsocket.
-home() {
-	setup_home "${1:-netqmail}"
-	make_key example.com
-	set_fallback
-}
-
-# cdeliver [RSPAWN-OPTION...] MSGFILE [HOST SENDER RECIP...]: fdeliver
-# through qmail-dkimc.
-cdeliver() {
-	_q=$QDKIM
-	QDKIM=$QDKIMC
-	fdeliver "$@"
-	QDKIM=$_q
-}
-
-# by_daemon DESC MSGFILE EXPECTED: outcome, and bin/qmail-dkim did not run.
-by_daemon() {
-	outcome "$1" "$2" "$3"
-	if [ -e "$T/out/fellback" ]; then
-		fail "$1: qmail-dkimd answered, bin/qmail-dkim did not run"
-		diag "bin/qmail-dkim ran: $(cat "$T/out/fellback")"
-	else pass "$1: qmail-dkimd answered, bin/qmail-dkim did not run"; fi
-}
-# by_fallback DESC MSGFILE [EXPECTED]: outcome (default signed), and
-# bin/qmail-dkim ran once.
-by_fallback() {
-	outcome "$1" "$2" "${3:-signed}"
-	is "$(grep -c '' "$T/out/fellback" 2>/dev/null || echo 0)" 1 "$1: bin/qmail-dkim ran, once"
-}
-
-# msg N: a message of its own, $T/m/N.eml, so that a signature given to
-# the wrong message fails.
-msg() {
-	mkdir -p "$T/m"
-	sed -e "s/^Subject: .*/Subject: message $1/" -e "s/^this is a plain/this is message $1, a plain/" \
-		"$M" >"$T/m/$1.eml"
-	echo "$T/m/$1.eml"
-}
 
 # new_rsa_key SELECTOR: a new 2048-bit key for example.com, put in place as
 # an administrator would (a new name, then rename), and its TXT record.
@@ -246,20 +182,6 @@ cdeliver "$T/1m1.eml"
 by_fallback "a message of 1 MiB and one byte" "$T/1m1.eml"
 stop_daemon
 
-# fake MODE: a fake qmail-dkimd (tests/fake-dkimd.py) on the socket.
-fake() {
-	rm -f "$T/fake.log"
-	"$PY" "$TOP/tests/fake-dkimd.py" "$1" "$T/run/fake.sock" "$T/fake.log" \
-		</dev/null >/dev/null 2>"$T/fake.err" &
-	_fake=$!
-	kill_at_exit "$_fake"
-	echo "$T/run/fake.sock" >"$T/qmail/control/dkimsocket"
-	_i=0
-	while ! grep -q ready "$T/fake.log" 2>/dev/null && [ "$_i" -lt 50 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-}
 n=10
 for mode in close garbage local badsig nonul; do
 	fake "$mode"

@@ -11,6 +11,24 @@ parse(const char *hdr, size_t len, const char **reason)
 	return header_parse(hdr, len, &h, reason);
 }
 
+/* header_relaxed_ok on the only field of "From: x\nNAME: value\n". */
+static int
+relaxed_ok(const char *value, size_t len)
+{
+	static char buf[256];
+	const char *reason;
+	int n;
+
+	n = snprintf(buf, sizeof buf, "From: a@example.com\nSubject:");
+	memcpy(buf + n, value, len);
+	buf[n + len] = '\n';
+	if (parse(buf, (size_t)n + len + 1, &reason) != 1 || h.n != 2)
+		return -1;
+	return header_relaxed_ok(buf, &h.f[1]);
+}
+
+#define RELAXED(s) relaxed_ok(s, sizeof s - 1)
+
 static void
 refused(const char *hdr, size_t len, const char *why_want)
 {
@@ -57,5 +75,28 @@ main(void)
 	    "several From: fields");
 	refused("F\xc3\xb6o: x\nFrom: a@example.com\n", 28,
 	    "a header line that is not a field");
+
+	/* what libopendkim's relaxed canonicalization gets right */
+	ok(RELAXED(" hello world") == 1, "plain value");
+	ok(RELAXED(" a\tb  c \t") == 1, "SP and HTAB anywhere");
+	ok(RELAXED(" a\n\tb") == 1, "a continuation line");
+	ok(RELAXED("\n b") == 1, "a value that starts on the next line");
+	ok(RELAXED(" a\x01\x1f\x7f\x80\xff b") == 1,
+	    "other control bytes, DEL, 8-bit bytes");
+	ok(RELAXED(" a\xc2\xa0" "b") == 1, "NBSP inside the value");
+	ok(RELAXED(" \xe2\x80\x8bx") == 1,
+	    "zero-width space (not white space) at the start");
+	ok(RELAXED("") == 1, "empty value");
+	/* and what it gets wrong */
+	ok(RELAXED(" a\fb") == 0, "form feed inside");
+	ok(RELAXED(" a\vb") == 0, "vertical tab inside");
+	ok(RELAXED("\fa") == 0, "form feed at the start");
+	ok(RELAXED(" a\n\tb\v") == 0, "VT on a continuation line");
+	ok(RELAXED(" \xc2\xa0x") == 0, "NBSP at the start");
+	ok(RELAXED(" x\xc2\x85 ") == 0, "NEL at the end");
+	ok(RELAXED(" x\xe3\x80\x80") == 0, "U+3000 at the end");
+	ok(RELAXED(" x\xe2\x80\xa8 \t") == 0,
+	    "U+2028 before trailing SP and HTAB");
+	ok(RELAXED(" \xe2\x80\x8a") == 0, "only U+200A");
 	return done();
 }
