@@ -531,6 +531,9 @@ class Driver:
         if self.a.corpus_out and self.fail_files:
             self.to_corpus()
         if self.failures:
+            for h, _, sender, label, why in self.fail_files[:200]:
+                print("# failed: %s.eml <%s> %s: %s" % (h, sender, label,
+                                                       re.sub(r"\s+", " ", why)[:120]))
             kinds = {}
             for *_, why in self.fail_files:
                 k = re.sub(r"\d+", "N", why)

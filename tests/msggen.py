@@ -151,7 +151,13 @@ class Gen:
             nfrom = 2
             self.note("two From")
         for _ in range(nfrom):
-            fields.append(self.field(b"From", self.r.choice(AUTHORS)))
+            author = self.r.choice(AUTHORS)
+            if self.chance(0.08):
+                # odd bytes in the From: value itself, before or after the address
+                self.note("odd bytes in From")
+                odd = self.odd_bytes()
+                author = odd + author if self.chance(0.5) else author + odd
+            fields.append(self.field(b"From", author))
         for _ in range(self.r.randint(0, 8)):
             fields.append(self.field(self.r.choice(NAMES)))
         if self.chance(0.03):
