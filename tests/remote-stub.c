@@ -10,8 +10,8 @@
  * says how).
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 static void
@@ -36,7 +36,7 @@ main(int argc, char **argv)
 	static const char partial[] = "DSMTP cannot transfer messages "
 	    "with partial final lines. (#5.6.2)\n";
 	const char *path = getenv("STUB_OUT");
-	char last = '\n', mark[4096];
+	char last = '\n';
 	ssize_t n;
 	int fd, i;
 
@@ -46,9 +46,10 @@ main(int argc, char **argv)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd == -1)
 		_exit(111);
-	if (getenv("QMAILDKIMC_FELL_BACK") != NULL && strlen(path) < 4000) {
-		strcpy(mark, path);
-		strcat(mark, ".fellback");
+	if (getenv("QMAILDKIMC_FELL_BACK") != NULL) {
+		char mark[4096];
+
+		snprintf(mark, sizeof mark, "%s.fellback", path);
 		close(open(mark, O_WRONLY | O_CREAT | O_TRUNC, 0600));
 	}
 	for (i = 3; i < argc; i++)
