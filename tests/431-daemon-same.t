@@ -19,7 +19,7 @@ done
 [ -x "$TOP/tests/remote-stub" ] || skip_all "tests/remote-stub is not built (make units)"
 FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 [ -f "$FT" ] || skip_all "libfaketime is not installed (tests/packages: faketime)"
-[ -z "$QDKIM_WRAPPED" ] || skip_all "libfaketime does not mix with $QDKIM_WRAPPED (it hangs under ASan)"
+[ -z "$QDKIM_WRAPPED" ] || skip_all "libfaketime does not mix with $QDKIM_WRAPPED (an ASan binary hangs under it)"
 plan 2
 
 setup_home netqmail

@@ -160,6 +160,12 @@ class Gen:
             fields.append(self.field(b"From", author))
         for _ in range(self.r.randint(0, 8)):
             fields.append(self.field(self.r.choice(NAMES)))
+        if self.chance(0.05):
+            # the same field twice, the names spelt differently
+            name = self.r.choice([b"Subject", b"To", b"Reply-To", b"Date", b"Cc"])
+            self.note("%s twice, two spellings" % name.decode())
+            fields.append(self.field(name))
+            fields.append(self.field(name.swapcase()))
         if self.chance(0.03):
             n = self.r.choice([50, 700, 1401, 1500])
             self.note("%d To fields" % n)
@@ -195,7 +201,8 @@ class Gen:
             elif k < 0.85:
                 lines.append(self.text() + self.r.choice([b" ", b"\t", b"  \t"]))
             elif k < 0.9:
-                lines.append(b"B" * self.r.choice([998, 999, 1000, 5000]))
+                n = self.r.choice([998, 999, 1000, 5000, 5000, 70000])
+                lines.append(b"B" * n)
             else:
                 lines.append(self.odd_bytes() + self.text(0, 3))
         if self.chance(0.1):
