@@ -8,7 +8,7 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 need_dns
-plan 30
+plan 33
 
 qmail_accounts
 qmail_home
@@ -25,6 +25,10 @@ kg first.test s1
 # typo.test: the selector file names s1x, a typo; s1 is there.
 kg typo.test s1
 echo s1x >"$K/typo.test/selector"
+# link.test: the listed key is a dangling link; s2 is staged.
+kg link.test s2
+ln -s "$T/nowhere" "$K/link.test/s1"
+echo s1 >"$K/link.test/selector"
 # gone.test: the selector file names s9; there is no key.
 mkdir -p "$K/gone.test"
 echo s9 >"$K/gone.test/selector"
@@ -74,6 +78,11 @@ check gone.test
 is "$rc" 1 "a selector file that names a key, and no key: exit 1"
 has "$T/out" "^      fix: remove $K/gone\.test/selector" "the fix stops the deferral first"
 lacks "$T/out" "keygen gone\.test s9" "and makes no key that would sign at once"
+
+check link.test
+has "$T/out" "^FAIL  key: $K/link\.test/s1 is not a regular file" "a dangling link for the listed key FAILs"
+has "$T/out" "^      fix: put the key file itself there .*: qmail-dkim-keygen -A s2 link\.test$" "the fix: the key itself, or the staged key"
+lacks "$T/out" "keygen -f link\.test s1" "not a new key under its name"
 
 # The key found is a parent's: the subdomain's staged keys are its own.
 mkdir -p "$K/sub.ready.test"
