@@ -9,7 +9,7 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 need_dns
-plan 53
+plan 55
 
 qmail_accounts
 qmail_home
@@ -61,6 +61,9 @@ has "$T/err" "-p roll\.test s3 prints it" "... with the command that prints the 
 kg -s "$ns" -A s4 roll.test
 is "$rc" 1 "-A of a key whose name in DNS has another key: refused"
 has "$T/err" "not this key's" "... saying so"
+kg -s 127.0.0.1:9 -A s1 roll.test
+is "$rc" 1 "-A when DNS does not answer (nothing on the discard port): refused"
+has "$T/err" "the lookup of s1\._domainkey\.roll\.test TXT got no answer" "... saying the lookup got no answer"
 is "$(sel "$D")" none "refusals write no selector file"
 kg -s "$ns" -A s1 roll.test
 is "$rc" 0 "-A s1, its record in DNS: exit 0"
