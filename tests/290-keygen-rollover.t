@@ -9,7 +9,7 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 need_dns
-plan 55
+plan 58
 
 qmail_accounts
 qmail_home
@@ -127,6 +127,16 @@ kg --now now.test r1
 is "$(sel "$K/now.test")" "default r1" "--now of an RSA key beside it: both listed"
 kg -R default now.test
 is "$rc" 1 "-R of a listed default key: refused"
+
+# --- a user's own keys (-k DIR): the same steps --------------------------------------
+uk() { run "$S/qmail-dkim-keygen" -k "$T/ukeys" "$@"; }
+mkdir -m 0700 "$T/ukeys"
+uk -t ed25519 u.test e1
+is "$(sel "$T/ukeys/u.test")" none "-k DIR: the new key is staged"
+uk -s "$ns" -A e1 u.test
+is "$rc" 1 "-k DIR -A without a record: refused"
+uk -s "$ns" -f -A e1 u.test
+is "$(sel "$T/ukeys/u.test")" e1 "-k DIR -f -A: listed"
 
 # --- usage ---------------------------------------------------------------------------
 kg -A s1 -R s2 roll.test
