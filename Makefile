@@ -77,6 +77,10 @@ tests/unit/t-%: tests/unit/t-%.c tests/unit/tap.h $(MODS)
 tests/sink: tests/sink.c
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
+# A quick stand-in real qmail-remote for tests/differential.py.
+tests/remote-stub: tests/remote-stub.c
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
 # go-msgauth verifies Ed25519 (Debian's Mail::DKIM cannot); Debian ships
 # its source, built offline in GOPATH mode.
 tests/verify-msgauth: tests/verify-msgauth.go
@@ -87,7 +91,7 @@ tests/verify-msgauth: tests/verify-msgauth.go
 tests/syslog-shim.so: tests/syslog-shim.c
 	$(CC) $(ALL_CFLAGS) -shared -fPIC -o $@ $<
 
-units: $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
+units: $(UNIT) tests/sink tests/remote-stub tests/verify-msgauth tests/syslog-shim.so
 
 # the Debian packages of tests/packages-demo (building, make demo) and
 # tests/packages (the tests, lint, bench)
@@ -147,7 +151,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(INST_MANS))
 
 clean:
-	rm -f $(PROGS) qmail-dkim/*.o $(UNIT) tests/sink tests/verify-msgauth tests/syslog-shim.so
+	rm -f $(PROGS) qmail-dkim/*.o $(UNIT) tests/sink tests/remote-stub tests/verify-msgauth tests/syslog-shim.so
 	rm -rf tests/.gocache $(BUILD) qmail-dkim-*-x86_64-linux.tar.gz
 
 .PHONY: all units deps deps-demo check check-quick check-full demo install uninstall clean
@@ -159,6 +163,20 @@ bench: deps
 	BENCH_LIBS='$(LIBS)' sh bench/bench.sh
 
 .PHONY: bench
+
+# make soak: tests/430 with SOAK_N generated messages and a new seed, which
+# it prints (SOAK_SEED=S repeats a run); each message that fails becomes a
+# file in tests/corpus with its line in tests/corpus/MANIFEST.  Not part
+# of check.
+SOAK_N = 20000
+soak: deps
+	$(MAKE) all units
+	@seed=$${SOAK_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "make soak: $(SOAK_N) messages, seed $$seed"; \
+	GEN_N=$(SOAK_N) GEN_SEED=$$seed GEN_CORPUS_OUT=$(CURDIR)/tests/corpus \
+	  $(PROVE) -v tests/430-generated.t
+
+.PHONY: soak
 
 # --- never lose a message: sanitizers, valgrind, fuzzing, lint --------------
 # Everything is built under build/, apart from the normal objects.

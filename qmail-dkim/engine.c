@@ -90,10 +90,15 @@ give(struct verdict *v, int kind, const char *text)
 	return kind;
 }
 
-/* "d=example.com s=s1 a=rsa-sha256 s=s2 a=ed25519-sha256", for the log */
+/*
+ * "d=example.com s=s1 a=rsa-sha256 s=s2 a=ed25519-sha256 for uid 1005",
+ * for the log: whose mail was signed as whom (rights.c).
+ */
 static void
-describe(const struct keyset *ks, char *buf, size_t size)
+describe(const struct keyset *ks, const struct who *w, char *buf,
+    size_t size)
 {
+	char name[64];
 	size_t i, n;
 
 	n = (size_t)snprintf(buf, size, "d=%s", ks->domain);
@@ -101,6 +106,9 @@ describe(const struct keyset *ks, char *buf, size_t size)
 		n += (size_t)snprintf(buf + n, size - n, " s=%s a=%s",
 		    ks->k[i].selector, ks->k[i].type == KEY_ED25519 ?
 		    "ed25519-sha256" : "rsa-sha256");
+	rights_name(w, name, sizeof name);
+	if (n < size)
+		snprintf(buf + n, size - n, " for %s", name);
 }
 
 /*
@@ -110,11 +118,12 @@ describe(const struct keyset *ks, char *buf, size_t size)
 int
 engine_sign(struct msg *m, const char *sender, struct verdict *v)
 {
-	char fromdom[256], envdom[256];
+	char fromdom[256], envdom[256], name[64];
 	const char *domains[2], *reason, *allowed;
 	struct header h = { .f = NULL };
 	struct keyset ks;
 	struct policy pol;
+	struct who who;
 	int r;
 
 	memset(v, 0, sizeof *v);
@@ -137,6 +146,8 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 		goto done;
 	}
 
+	/* the queue file's own first line; not there when read from elsewhere */
+	rights_who(m->start == 0 ? m->hdr : NULL, m->hdrlen, &who);
 	domains[0] = address_domain(m->hdr + h.f[h.from].off +
 	    h.f[h.from].namelen + 1, h.f[h.from].len - h.f[h.from].namelen - 1,
 	    fromdom, sizeof fromdom) ? fromdom : NULL;
@@ -147,14 +158,24 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 		r = sender_domain(sender, envdom, sizeof envdom);
 		allowed = r ? envdom : "-";	/* "-" matches only "*" */
 	}
-	if (r == -1 || allow_load() == -1) {
+	if (r == -1 || allow_load() == -1 || rights_load() == -1) {
 		give(v, VERDICT_DEFER, why);
 		goto done;
 	}
 	domains[1] = r ? envdom : NULL;
-	r = keys_pick(domains, 2, allowed, &ks);
+	/* qmail-send queues bounces with no other sender */
+	who.envdom = who.injector != INJ_BOUNCE || is_bounce(sender) ?
+	    domains[1] : NULL;
+	r = keys_pick(domains, 2, allowed, &who, &ks);
 	if (r == -1) {
 		give(v, VERDICT_DEFER, why);
+		goto done;
+	}
+	if (r == 0 && who.refused[0] != '\0') {
+		rights_name(&who, name, sizeof name);
+		v->kind = VERDICT_UNSIGNED;
+		snprintf(v->text, sizeof v->text, "control/dkimrights does "
+		    "not let %s sign as %s", name, who.refused);
 		goto done;
 	}
 	if (r == 0) {
@@ -177,7 +198,7 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 		give(v, VERDICT_UNSIGNED, why);
 	else {
 		v->kind = VERDICT_SIGNED;
-		describe(&ks, v->text, sizeof v->text);
+		describe(&ks, &who, v->text, sizeof v->text);
 		if (pol.note[0] != '\0')
 			snprintf(v->text + strlen(v->text), sizeof v->text -
 			    strlen(v->text), "; %s", pol.note);

@@ -153,6 +153,27 @@ key_type(const char *pem, int *bits)
 	return type;
 }
 
+/*
+ * Whoever can write a key or its directory can put a key of their own
+ * there; whoever can read a key can sign as its domain anywhere.  The
+ * admin hears of it; the delivery goes on (world-writable stops it).
+ * The signer's own user reads the keys anyway: its files are no news.
+ */
+static void
+warn_mode(const char *what, const char *path, const struct stat *st)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid() &&
+	    (st->st_mode & S_IWUSR))
+		log_warning("warning: %s %s is writable by uid %lu, not only "
+		    "by root", what, path, (unsigned long)st->st_uid);
+	else if (st->st_gid != 0 && (st->st_mode & S_IWGRP))
+		log_warning("warning: %s %s is writable by group %lu, not only "
+		    "by root", what, path, (unsigned long)st->st_gid);
+	if (S_ISREG(st->st_mode) && (st->st_mode & S_IROTH))
+		log_warning("warning: %s %s is readable by every local user",
+		    what, path);
+}
+
 static char *
 read_key(const char *path)
 {
@@ -180,6 +201,7 @@ read_key(const char *path)
 		    "it", path);
 		goto fail;
 	}
+	warn_mode("the key", path, &st);
 	if (st.st_size > KEY_MAX) {
 		why_set("the key %s is too large to be a private key", path);
 		goto fail;
@@ -394,6 +416,7 @@ keys_of(const char *domain, struct keyset *ks)
 		    dir);
 		return -1;
 	}
+	warn_mode("the key directory", dir, &st);
 	snprintf(path, sizeof path, "%s/selector", dir);
 	r = read_selectors(path, ks);
 	if (r == -1)
@@ -474,11 +497,12 @@ safe_dirs(void)
  * Tries each domain of the list, then its parents, in order: the From:
  * domain first (DMARC alignment, RFC 7489 3.1), then the envelope
  * sender's.  NULL entries are skipped, and so are domains that
- * control/dkimsenders does not let this envelope sender use.
+ * control/dkimsenders does not let this envelope sender use, or that
+ * control/dkimrights does not let the message's injector use.
  */
 int
 keys_pick(const char *const *domains, size_t n, const char *sender,
-    struct keyset *ks)
+    struct who *w, struct keyset *ks)
 {
 	const char *d;
 	size_t i;
@@ -488,8 +512,8 @@ keys_pick(const char *const *domains, size_t n, const char *sender,
 		return -1;
 	for (i = 0; i < n; i++)
 		for (d = domains[i]; d != NULL; d = domain_parent(d)) {
-			if (!allow_check(d, sender))
-				continue;	/* control/dkimsenders */
+			if (!allow_check(d, sender) || !rights_check(w, d))
+				continue;
 			r = keys_of(d, ks);
 			if (r != 0)
 				return r;

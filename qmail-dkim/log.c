@@ -29,16 +29,33 @@ log_ready(void)
 	ready = 1;
 }
 
+static void
+vlog(int priority, const char *fmt, va_list ap)
+{
+	if (!ready) {
+		openlog("qmail-dkim", LOG_PID, LOG_MAIL);
+		ready = 1;
+	}
+	vsyslog(priority, fmt, ap);
+}
+
 void
 log_line(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!ready) {
-		openlog("qmail-dkim", LOG_PID, LOG_MAIL);
-		ready = 1;
-	}
 	va_start(ap, fmt);
-	vsyslog(LOG_INFO, fmt, ap);
+	vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+/* Something the admin should fix, which does not stop the delivery. */
+void
+log_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap);
 	va_end(ap);
 }

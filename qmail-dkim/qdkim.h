@@ -99,6 +99,24 @@ int header_parse(const char *hdr, size_t len, struct header *h,
 int header_relaxed_ok(const char *hdr, const struct field *f);
 				/* 1: relaxed canonicalization signs it */
 
+/* rights.c: control/dkimrights, which injector may sign as which domain */
+#define INJ_UNKNOWN 0		/* no qmail-queue line on top */
+#define INJ_UID 1		/* "invoked by uid N" */
+#define INJ_ALIAS 2		/* "invoked by alias" */
+#define INJ_NETWORK 3		/* "invoked from network": qmail-smtpd */
+#define INJ_BOUNCE 4		/* "invoked for bounce": qmail-send */
+struct who {
+	int injector;
+	uid_t uid;		/* INJ_UID */
+	const char *envdom;	/* the envelope domain, for network and bounce */
+	char refused[256];	/* the first domain refused, for the log */
+};
+void rights_who(const char *hdr, size_t len, struct who *w);
+				/* hdr NULL: INJ_UNKNOWN */
+int rights_load(void);		/* -1 error, 0 no file, 1 loaded */
+int rights_check(struct who *w, const char *domain);	/* 1 may sign */
+void rights_name(const struct who *w, char *buf, size_t size);
+
 /* keys.c: control/domainkeys/DOMAIN/{selector,SELECTOR,identity} */
 #define KEY_RSA 1
 #define KEY_ED25519 2
@@ -117,7 +135,7 @@ struct keyset {
 	struct key k[SEL_MAX];	/* one signature each */
 };
 int keys_pick(const char *const *domains, size_t n, const char *sender,
-    struct keyset *ks);
+    struct who *w, struct keyset *ks);
 				/* -1 error, 0 no key, 1 found */
 void keys_free(struct keyset *ks);	/* wipes and frees the keys' text */
 void keys_root(const char *dir);	/* DIR/DOMAIN/... instead */
@@ -209,6 +227,8 @@ int wire_answer(int s, struct verdict *v);	/* -1: sign it here */
 
 /* log.c: one syslog line per delivery */
 void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warning(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 void log_ready(void);		/* connect now, log later */
 
 #endif

@@ -20,6 +20,9 @@
  * Each request is what qmail-dkim would do with the message (engine.c),
  * with the same control files, read afresh each time: a new key, a new
  * selector or a new policy applies to the next message, no reload.
+ * control/dkimrights is looked at each time too; its table, names
+ * resolved, is kept while the file is unchanged (rights.c).  Who sent
+ * the message is read from the queue file, never from the request.
  * What it cannot say goes to syslog; fd 2 is its own (supervise's log),
  * not a report pipe, and gets only the start-up errors.
  */

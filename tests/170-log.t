@@ -9,11 +9,15 @@
 plan 9
 
 L=$T/syslog
+# The key-mode warnings (tests/505) are left out: a suite run by a user
+# other than root has keys that user can write.
 run() {
 	rm -f "$L"
 	deliver --env="LD_PRELOAD=$TOP/tests/syslog-shim.so" --env="SYSLOG_SHIM=$L" "$@"
+	[ ! -f "$L" ] || sed -i "/^$mail_warning qmail-dkim: warning: /d" "$L"
 }
 mail_info=$((2 << 3 | 6)) # LOG_MAIL | LOG_INFO
+mail_warning=$((2 << 3 | 4)) # LOG_MAIL | LOG_WARNING
 
 setup_home notqmail
 make_key example.com rsa1
@@ -21,8 +25,8 @@ make_key example.com ed1 ed25519
 printf 'rsa1\ned1\n' >"$T/qmail/control/domainkeys/example.com/selector"
 run "$TOP/tests/msg/simple.eml"
 is "$(grep -c '' "$L")" 1 "one line for a signed delivery"
-is "$(cat "$L")" "$mail_info qmail-dkim: signed: d=example.com s=rsa1 a=rsa-sha256 s=ed1 a=ed25519-sha256" \
-	"it names d=, and s= and a= of each signature"
+is "$(cat "$L")" "$mail_info qmail-dkim: signed: d=example.com s=rsa1 a=rsa-sha256 s=ed1 a=ed25519-sha256 for uid 1000" \
+	"it names d=, s= and a= of each signature, and the uid that queued the message"
 
 sed 's/^From: .*/From: a@nokey.test/' "$TOP/tests/msg/simple.eml" >"$T/nokey.eml"
 run "$T/nokey.eml" example.net a@nokey.test r@example.net

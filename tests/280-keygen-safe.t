@@ -52,9 +52,9 @@ keygen_pid() {
 	sh -c 'setpriv --reuid="$1" --regid="$1" --clear-groups -- ln -s "$2" "$3/.s1.new.$$" || exit 9
 		shift 3
 		exec "$@"' sh "$A" "$_target" "$_dir" \
-		"$S/qmail-dkim-keygen" "$@" >"$T/out" 2>"$T/err" || rc=$?
+		"$S/qmail-dkim-keygen" -N "$@" >"$T/out" 2>"$T/err" || rc=$?
 }
-keygen() { run "$S/qmail-dkim-keygen" "$@"; }
+keygen() { run "$S/qmail-dkim-keygen" -N "$@"; }
 
 # --- the attack: a user-owned domain directory --------------------------------
 # Older guides hand control/domainkeys to qmailr; a user who owns the
@@ -129,7 +129,7 @@ mkdir "$D/h.example"
 victim gshadow
 rc=0
 sh -c 'ln -s "$1" "$2/.s1.new.$$" || exit 9; shift 2; exec "$@"' sh "$T/gshadow" "$D/h.example" \
-	"$S/qmail-dkim-keygen" -d "$H" -t ed25519 h.example s1 >"$T/out" 2>"$T/err" || rc=$?
+	"$S/qmail-dkim-keygen" -N -d "$H" -t ed25519 h.example s1 >"$T/out" 2>"$T/err" || rc=$?
 is "$rc" 0 "a link at the pid's temporary name does not stop keygen"
 intact gshadow "the file the predictable temporary name links to is unchanged"
 is "$(mode "$D/h.example/s1")" "-r-------- qmailr:qmail" "the key is qmailr:qmail 0400"

@@ -11,7 +11,7 @@ plan 40
 qmail_accounts
 qmail_home
 R=$Q/control/dkimrights
-keygen() { run "$S/qmail-dkim-keygen" -d "$Q" -u "$KU" -g "$KG" -t ed25519 "$@"; }
+keygen() { run "$S/qmail-dkim-keygen" -N -d "$Q" -u "$KU" -g "$KG" -t ed25519 "$@"; }
 # inode FILE: its inode number, which a rename changes.
 # shellcheck disable=SC2012 # ls -i is the portable way
 inode() { ls -i "$1" | awk '{ print $1 }'; }
@@ -84,8 +84,8 @@ is "$rc" 2 "-a with -p is a usage error"
 # stop their signing for every other local user.
 Q2=$T/q2
 mkdir -p "$Q2/control"
-run "$S/qmail-dkim-keygen" -d "$Q2" -u "$KU" -g "$KG" -t ed25519 h.example
-run "$S/qmail-dkim-keygen" -d "$Q2" -u "$KU" -g "$KG" -t ed25519 -a 1005 i.example
+run "$S/qmail-dkim-keygen" -N -d "$Q2" -u "$KU" -g "$KG" -t ed25519 h.example
+run "$S/qmail-dkim-keygen" -N -d "$Q2" -u "$KU" -g "$KG" -t ed25519 -a 1005 i.example
 is "$rc" 1 "without control/dkimrights on a host with other keys, -a is refused"
 has "$T/err" "would stop local users' mail from h\.example being signed" "and says why"
 has "$T/err" "qmail-dkim-check i\.example proposes it" "and where to get the whole file"

@@ -24,7 +24,7 @@ keys() {
 	shift
 	mkdir -p "$_h/control"
 	for _d; do
-		"$S/qmail-dkim-keygen" -d "$_h" -u "$KU" -g "$KG" -t ed25519 "$_d" >/dev/null 2>"$T/keygen.err" ||
+		"$S/qmail-dkim-keygen" -N -d "$_h" -u "$KU" -g "$KG" -t ed25519 "$_d" >/dev/null 2>"$T/keygen.err" ||
 			bail "qmail-dkim-keygen $_d: $(cat "$T/keygen.err")"
 	done
 }

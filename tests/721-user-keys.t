@@ -36,14 +36,14 @@ keygen() { as_user "$S/qmail-dkim-keygen" "$@"; }
 ls_mode() { ls -lnd "$1" | awk '{ print $1, $3 }'; }
 
 # --- keygen: the default key directory ----------------------------------------
-keygen user.test s1
-is "$rc" 0 "keygen as uid $U, no option: exit 0"
+keygen -N user.test s1
+is "$rc" 0 "keygen -N as uid $U, no other option: exit 0"
 ok "keygen: the key in ~/.qmail-dkim/DOMAIN/SELECTOR" test -f "$KD/user.test/s1"
 is "$(ls_mode "$KD/user.test/s1")" "-rw------- $U" "keygen: the key is the user's, mode 0600"
 is "$(ls_mode "$KD")" "drwx------ $U" "keygen: ~/.qmail-dkim is the user's, mode 0700"
 is "$(ls_mode "$KD/user.test")" "drwx------ $U" "keygen: the domain's directory too"
 is "$(cat "$KD/user.test/selector")" s1 "keygen: the selector file names the first key"
-has "$T/out" "qmail-dkim-queue signs mail from user\\.test with selector s1" \
+has "$T/out" "qmail-dkim-queue signs mail from user\\.test with selector\\(s\\) s1" \
 	"keygen: says qmail-dkim-queue signs with it"
 value=$(cat "$KD/user.test/s1.txt")
 has "$T/out" "^s1\\._domainkey\\.user\\.test\\. IN TXT \"" "keygen: the zone file line"
@@ -70,13 +70,13 @@ has "$T/out" "^  value: v=DKIM1; k=ed25519; p=" "keygen -t ed25519: its record"
 # --- keygen -k DIR -----------------------------------------------------------------
 mkdir -m 0700 "$H/keys"
 chown "$U:$U" "$H/keys"
-keygen -k "$H/keys" other.test
+keygen -N -k "$H/keys" other.test
 is "$rc" 0 "keygen -k DIR: exit 0"
 is "$(ls_mode "$H/keys/other.test/default")" "-rw------- $U" "keygen -k DIR: the key in DIR/DOMAIN/, mode 0600"
 keygen -k "$H/keys" -u nobody other.test
 is "$rc" 2 "keygen -k with -u: a usage error, -u is for qmail's keys"
 QMAILDKIM_KEYS=$H/keys2 run setpriv --reuid="$U" --regid="$U" --clear-groups -- \
-	env PATH=/usr/bin:/bin HOME="$H" QMAILDKIM_KEYS="$H/keys2" "$S/qmail-dkim-keygen" env.test
+	env PATH=/usr/bin:/bin HOME="$H" QMAILDKIM_KEYS="$H/keys2" "$S/qmail-dkim-keygen" -N env.test
 ok "keygen: \$QMAILDKIM_KEYS is the default directory, as for qmail-dkim-queue" \
 	test -f "$H/keys2/env.test/default"
 
@@ -122,6 +122,8 @@ other=$(cat "$H/keys/other.test/default.txt")
 {
 	echo "local=/test/"
 	echo "txt-record=s1._domainkey.user.test,$value"
+	# e1, staged: its record is published, so it is ready to sign with
+	echo "txt-record=e1._domainkey.user.test,$(cat "$KD/user.test/e1.txt")"
 	echo "txt-record=user.test,\"v=spf1 ip4:192.0.2.7 -all\""
 	echo "txt-record=_dmarc.user.test,\"v=DMARC1; p=reject\""
 	echo "txt-record=s1._domainkey.wrong.test,$other"

@@ -122,7 +122,7 @@ real_remote() {
 # admin_keygen ARG...: qmail-dkim-keygen into $Q, owned by KU:KG; what it
 # said is shown only if it fails, and its status returned.
 admin_keygen() {
-	"$S/qmail-dkim-keygen" -d "$Q" -u "$KU" -g "$KG" "$@" >"$T/keygen.out" 2>&1 || {
+	"$S/qmail-dkim-keygen" -N -d "$Q" -u "$KU" -g "$KG" "$@" >"$T/keygen.out" 2>&1 || {
 		_rc=$?
 		cat "$T/keygen.out" >&2
 		return "$_rc"

@@ -68,7 +68,7 @@ main(void)
 
 	setenv("QMAILDKIM_HOME", "/nonexistent", 1);
 	n = relay_note(VERDICT_SIGNED, "d=example.com s=s1 a=rsa-sha256 "
-	    "s=e1 a=ed25519-sha256; h= leaves out Subject (x)");
+	    "s=e1 a=ed25519-sha256 for uid 0; h= leaves out Subject (x)");
 	is_str(n, " DKIM signed d=example.com s=s1,e1", "the signed note: d= and the selectors");
 	n = relay_note(VERDICT_UNSIGNED, "no key for\tthe From:\n domain");
 	is_str(n, " DKIM not signed: no key for?the From:? domain",
