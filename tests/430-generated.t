@@ -11,7 +11,8 @@
 # And the verdict is the one qmail-dkim(8) documents: tests/expect.py works
 # out from the message bytes alone whether a correct signature is
 # possible; such a message must come out signed, any other unsigned and
-# unchanged.  tests/differential.py does the work in one process.
+# unchanged, and each signature's h= covers and leaves out what the manual
+# says.  tests/differential.py does the work in one process.
 #
 # TODO: libopendkim refuses a header with a DKIM-Signature field of
 # another signer that is not a valid signature, so qmail-dkim passes such

@@ -392,6 +392,11 @@ class Driver:
                               "it went on %s" % (want, v[0]))
                 if v[0] != "signed":
                     continue
+                for f in v[1]:
+                    why = expect.h_wrong(m.data, tags(f).get("h", b""), relaxed(pol))
+                    if why:
+                        self.fail(label, m.data, sender, why + " (qmail-dkim(8))",
+                                  "\n  signature: " + escape(f, 2000))
                 k = len(v[1])
                 seen = set()
                 for flavour in ("netqmail", "notqmail"):

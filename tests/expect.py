@@ -32,6 +32,9 @@ possible.
 
 known(data) names a class of signable messages qmail-dkim is known to
 leave unsigned, for the test to mark TODO, or gives None.
+
+h_wrong(data, h, relaxed) checks a signature's h= against what
+qmail-dkim(8) says it covers and leaves out.
 """
 import re
 
@@ -208,4 +211,34 @@ def known(data):
     for name, v in fs:
         if name.lower() == b"dkim-signature" and not sig_valid(v):
             return "a DKIM-Signature field that is not a valid signature"
+    return None
+
+
+NEVER = {b"received", b"return-path", b"bcc", b"dkim-signature"}
+
+
+def h_wrong(data, h, relaxed):
+    """What is wrong with the h= tag (names joined by colons, white space
+    gone) of a signature on this signable message by qmail-dkim(8), or
+    None: no longer than 4,095 bytes; From: always signed (RFC 6376 5.4);
+    Received, Return-Path, Bcc and DKIM-Signature never; each name has one
+    spelling; under relaxed header canonicalization no field whose value
+    holds a VT or FF, or begins or ends with Unicode white space, is
+    covered."""
+    if len(h) > 4095:
+        return "h= is longer than the 4,095 bytes libopendkim keeps"
+    names = h.split(b":")
+    low = [n.lower() for n in names]
+    if b"from" not in low:
+        return "h= does not name From"
+    if NEVER & set(low):
+        return "h= names %s" % b", ".join(sorted(NEVER & set(low))).decode()
+    if len(set(names)) != len(set(low)):
+        return "h= spells a name in several cases"
+    if relaxed:
+        header = lf_form(data).split(b"\n\n", 1)[0] + b"\n"
+        for name, v in fields(header):
+            if name.lower() in low and not relaxed_ok(v):
+                return "h= names %s, which relaxed canonicalization cannot sign" % (
+                    name.decode("latin-1"))
     return None
