@@ -7,8 +7,11 @@ the grammar choices that made it, for a person to read.  The same seed
 gives the same messages (random.Random, no other source of chance).
 
 Keys exist for example.com (and so its subdomains); nokey.test has none.
-Most messages have a From: in example.com, so that most are signable and
-the odd bytes meet the signer, not just the "no key" path.
+Most messages have a From: in example.com, so that many are signable and
+the odd bytes meet the signer, not just the "no key" path.  The weights
+are set so that about two in five messages are signable (tests/expect.py
+says which) and each feature that makes a message unsignable still
+occurs in one message or more in a hundred.
 """
 import random
 from collections import namedtuple
@@ -29,6 +32,10 @@ NAMES = [b"To", b"Cc", b"Subject", b"Date", b"Message-ID", b"Reply-To",
          b"In-Reply-To", b"References", b"List-Id", b"List-Unsubscribe",
          b"Sender", b"X-Mailer", b"X-Odd", b"Received", b"Return-Path", b"Bcc",
          b"Resent-From", b"DKIM-Signature", b"Comments", b"Keywords"]
+# Unicode white space (UTF-8 NBSP, U+2003, U+3000) and VT, FF: relaxed
+# header canonicalization cannot sign them at a value's ends
+# (qmail-dkim(8)): left out of h=, or in From: unsigned
+USPACE = [b"\xc2\xa0", b"\xe2\x80\x83", b"\xe3\x80\x80", b"\x0b", b"\x0c"]
 SENDERS = [b"x@nokey.test", b"x@nokey.test", b"bounce@example.com", b"",
            b"#@[]", b"s@sub.example.com"]
 
@@ -69,6 +76,8 @@ class Gen:
             return b":\t"
         if k < 0.95:
             return b":  "
+        if k < 0.985:
+            return b": "
         return self.r.choice([b" :", b"\t: ", b" : "])
 
     def odd_bytes(self):
@@ -119,8 +128,17 @@ class Gen:
             v = b"<%d@example.com>" % self.r.randint(0, 1 << 30)
         elif low == b"received":
             v = b"from x by y; Thu, 1 Jan 2026 00:00:00 +0000"
+        elif low == b"dkim-signature" and self.chance(0.6):
+            # another signer's: signed all the same (qmail-dkim(8))
+            v = (b"v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org; s=sel;"
+                 b" t=1767225600; h=From:To:Subject; bh=%s=; b=%s" % (
+                     b"Q" * 43, b"Zm9v" * self.r.randint(1, 80)))
         else:
             v = self.text()
+            if self.chance(0.04):
+                self.note("white space relaxed cannot sign in %s" % name.decode())
+                u = self.r.choice(USPACE)
+                v = u + v if self.chance(0.5) else v + u
         if self.chance(0.05):
             v = b""
             self.note("empty value")
@@ -144,10 +162,10 @@ class Gen:
         fields = []
         nfrom = 1
         k = self.r.random()
-        if k < 0.04:
+        if k < 0.05:
             nfrom = 0
             self.note("no From")
-        elif k < 0.08:
+        elif k < 0.11:
             nfrom = 2
             self.note("two From")
         for _ in range(nfrom):
@@ -157,6 +175,10 @@ class Gen:
                 self.note("odd bytes in From")
                 odd = self.odd_bytes()
                 author = odd + author if self.chance(0.5) else author + odd
+            elif self.chance(0.12):
+                self.note("white space relaxed cannot sign in From")
+                u = self.r.choice(USPACE)
+                author = u + author if self.chance(0.5) else author + u
             fields.append(self.field(b"From", author))
         for _ in range(self.r.randint(0, 8)):
             fields.append(self.field(self.r.choice(NAMES)))
@@ -170,7 +192,10 @@ class Gen:
             n = self.r.choice([50, 700, 1401, 1500])
             self.note("%d To fields" % n)
             fields += [[b"To: r%d@example.net" % i] for i in range(n)]
-        if self.chance(0.05):
+        if self.chance(0.01):
+            self.note("header over 1 MB")
+            fields += [[b"X-Big: " + b"H" * 99990] for _ in range(11)]
+        if self.chance(0.07):
             # a field whose name holds odd bytes, or a line with no colon
             bad = self.r.choice([b"X-\x01Odd", b"X Odd", b"X-\xe9", b"", b"X-Odd\x7f",
                                  b"no colon at all"])
@@ -228,10 +253,10 @@ class Gen:
     def message(self):
         hdr = self.header()
         structure = self.r.random()
-        if structure < 0.03:
+        if structure < 0.04:
             self.note("header only, no blank line")
             lines = hdr
-        elif structure < 0.05:
+        elif structure < 0.07:
             self.note("leading blank line")
             lines = [b""] + hdr + [b""] + self.body()
         else:
