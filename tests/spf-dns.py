@@ -36,6 +36,8 @@ def records(data):
             for t, v in rr.items():
                 if t in ('TXT', 'SPF') and isinstance(v, str):
                     v = [v]
+                if v == [] and t in ('TXT', 'SPF'):
+                    continue    # no strings: not a record on the wire
                 if t == 'TXT':
                     has_txt = True
                 if t == 'SPF':

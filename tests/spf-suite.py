@@ -35,7 +35,8 @@ def run(prog, port, case):
                              check=False).stdout.decode('utf-8', 'replace')
     except subprocess.TimeoutExpired:
         return 'timeout: the program did not finish'
-    return (out.splitlines() or ['nothing: no output'])[0]
+    line = (out.splitlines() or ['nothing: no output'])[0]
+    return ''.join(c if c.isprintable() else '?' for c in line)
 
 
 def main():
