@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "qdkim.h"
 
@@ -53,6 +54,19 @@ own_domain(char *buf, size_t size)
 }
 
 /*
+ * Another signer's DKIM-Signature field.  It is never in h= (policy.c
+ * signs no DKIM-Signature, RFC 6376 5.4), so the library need not see
+ * it; given one, libopendkim parses it as a signature and refuses the
+ * whole header when it is not a valid tag list (RFC 6376 3.5).
+ */
+static int
+other_signature(const char *hdr, const struct field *f)
+{
+	return f->namelen == 14 &&
+	    strncasecmp(hdr + f->off, "DKIM-Signature", 14) == 0;
+}
+
+/*
  * Feeds the header fields and the body to the signatures, reading the
  * message on from where msg_header stopped: -1 error, 0 unsignable (the
  * reason in why), 1 signed.
@@ -67,7 +81,8 @@ sign_message(struct msg *m, const struct header *h, char **sighdr,
 	int r;
 
 	for (i = 0, r = 1; i < h->n && r == 1; i++)
-		r = sign_header(m->hdr + h->f[i].off, h->f[i].len);
+		if (!other_signature(m->hdr, &h->f[i]))
+			r = sign_header(m->hdr + h->f[i].off, h->f[i].len);
 	if (r == 1)
 		r = sign_eoh();
 	while (r == 1 && (n = msg_read(m, body, sizeof body)) > 0)

@@ -5,7 +5,7 @@
 . "${0%/*}/lib.sh"
 [ -x "$QDKIM" ] || skip_all "qmail-dkim is not built"
 [ -x "$TOP/tests/verify-msgauth" ] || skip_all "tests/verify-msgauth is not built (make units)"
-plan 65
+plan 66
 
 M=$TOP/tests/msg/fold.eml
 D=$T/qmail/control/domainkeys/example.com
@@ -78,6 +78,13 @@ echo Subject >"$C/dkimoversignheaders"
 deliver "$M"
 is "$(tag h)" From:To:Subject:Subject "an oversigned field is signed too"
 all_verify "oversigning a field not in dkimsignheaders"
+# another signer's DKIM-Signature is never shown to libopendkim, so a
+# list that names it must not put it in h=: that would break the signature
+printf 'From:To:DKIM-Signature\n' >"$C/dkimsignheaders"
+echo dkim-signature >"$C/dkimoversignheaders"
+{ printf 'DKIM-Signature: v=1; a=rsa-sha256; d=other.test; s=x; bh=; h=From; b=\n'; cat "$M"; } >"$T/signed-before.eml"
+deliver "$T/signed-before.eml"
+is "$(tag h)" From:To "dkimsignheaders naming DKIM-Signature: not in h="
 
 # Wrong values defer, naming the file, and sign nothing.
 setup_home notqmail

@@ -16,10 +16,8 @@ differential.py gen  [OPTIONS]   tests/430: each generated message (msggen.py)
       deferred  one Z record, exit 0, the real one not run
     and the two programs must reach the same verdict.  The verdict must
     also be the documented one (tests/expect.py, from the message bytes):
-    signed when a correct signature is possible, else unsigned; a
-    signable message of a class expect.known() names is only counted
-    ("# known: ..."), for the test's TODO.  The share of each class is
-    printed ("# must be ...").
+    signed when a correct signature is possible, else unsigned.  The share
+    of each class is printed ("# must be ...").
 differential.py same [OPTIONS]   tests/431: qmail-dkimd must equal qmail-dkim.
     Under a clock frozen by libfaketime, the corpus and generated messages go
     through one qmail-dkimd worker, each several times and the policies
@@ -166,7 +164,6 @@ class Driver:
         self.fail_files = []
         self.policy = None
         self.counts = {}
-        self.known = {}   # class: [must-sign messages, unsigned deliveries, example]
 
     # --- control files and the daemon --------------------------------------
 
@@ -337,16 +334,6 @@ class Driver:
         elif self.failures == self.a.show + 1:
             print("(more failures: only counted from here on)")
 
-    def known_fail(self, known, label, msg, sender, verdict):
-        """A signable message of a class qmail-dkim is known to leave
-        unsigned (expect.known): counted for the test's TODO, not failed."""
-        k = self.known[known]
-        k[1] += 1
-        if k[2] is None:
-            k[2] = "%s (sender <%s>), the header:\n    %s" % (
-                label, sender, escape(expect.lf_form(msg).split(b"\n\n", 1)[0] + b"\n",
-                                      1500).replace("\n", "\n    "))
-
     def count(self, what):
         self.counts[what] = self.counts.get(what, 0) + 1
 
@@ -370,9 +357,6 @@ class Driver:
             verdicts = {}
             want = expect.signable(m.data, m.sender, relaxed(pol), self.a.keyed)
             classes[want] = classes.get(want, 0) + 1
-            known = expect.known(m.data) if want is None else None
-            if known:
-                self.known.setdefault(known, [0, 0, None])[0] += 1
             for prog, name in ((self.a.qdkim, "qmail-dkim"), (self.a.qdkimc, "qmail-dkimc")):
                 label = "%s via %s, policy %s [%s]" % (m.name, name, pol, m.shape)
                 status, report, out, fell = self.deliver(prog, msgfile, sender)
@@ -384,9 +368,7 @@ class Driver:
                 if v[0] == "broken":
                     self.fail(label, m.data, sender, v[1])
                     continue
-                if want is None and v[0] != "signed" and known:
-                    self.known_fail(known, label, m.data, sender, v[0])
-                elif want is None and v[0] != "signed":
+                if want is None and v[0] != "signed":
                     self.fail(label, m.data, sender, "the documented rules say signable; "
                               "it went on %s" % v[0])
                 elif want is not None and v[0] != "unsigned":
@@ -435,11 +417,6 @@ class Driver:
         for k in sorted(classes, key=lambda k: (k is not None, -classes[k])):
             print("# must be %s: %d (%.0f %%)" % ("signed" if k is None else "unsigned, " + k,
                                                  classes[k], 100.0 * classes[k] / max(n, 1)))
-        for k, (total, failed, example) in sorted(self.known.items()):
-            print("# known: %s: %d of %d deliveries of must-sign messages went on unsigned"
-                  % (k, failed, 2 * total))
-            if example:
-                print("#   for example " + example.replace("\n", "\n#   "))
         return self.finish()
 
     def same_verdict(self, label, msg, sender, vd, vc):

@@ -30,9 +30,6 @@ all the same", and a DKIM-Signature field of another signer is never
 covered (RFC 6376 5.4), so whatever it holds a correct signature is
 possible.
 
-known(data) names a class of signable messages qmail-dkim is known to
-leave unsigned, for the test to mark TODO, or gives None.
-
 h_wrong(data, h, relaxed) checks a signature's h= against what
 qmail-dkim(8) says it covers and leaves out.
 """
@@ -177,40 +174,6 @@ def signable(data, sender, relaxed, keyed):
         return "no key for the From: or envelope domain"
     if relaxed and not relaxed_ok(froms[0]):
         return "a From: field relaxed canonicalization cannot sign"
-    return None
-
-
-# RFC 6376 3.5: the tags a DKIM-Signature must have
-SIG_TAGS = {b"v", b"a", b"b", b"bh", b"d", b"h", b"s"}
-TAG = re.compile(rb"[ \t\n]*([A-Za-z][A-Za-z0-9_]*)[ \t\n]*=[\x21-\x3a\x3c-\x7e \t\n]*\Z")
-
-
-def sig_valid(value):
-    """A DKIM-Signature value that is a tag-list with the required tags
-    (RFC 6376 3.2, 3.5)."""
-    tags = value.split(b";")
-    if tags and not tags[-1].strip(b" \t\n"):
-        tags.pop()
-    names = []
-    for t in tags:
-        m = TAG.match(t)
-        if not m:
-            return False
-        names.append(m.group(1))
-    return len(names) == len(set(names)) and SIG_TAGS <= set(names)
-
-
-def known(data):
-    """The class of a signable message libopendkim refuses: a
-    DKIM-Signature field of another signer that is not a valid signature
-    (libopendkim parses every one and refuses the header)."""
-    header = lf_form(data).split(b"\n\n", 1)[0] + b"\n"
-    fs = fields(header)
-    if isinstance(fs, str):
-        return None
-    for name, v in fs:
-        if name.lower() == b"dkim-signature" and not sig_valid(v):
-            return "a DKIM-Signature field that is not a valid signature"
     return None
 
 
