@@ -1,10 +1,11 @@
 # shellcheck shell=sh
 # Sourced by the control/dkimrights tests after lib.sh: a shared host with
 # real local users, each queueing mail through a stand-in qmail-queue
-# (tests/queue-as.py) that writes the queue file's first line as
-# qmail-queue does.  The users exist only in private copies of /etc/passwd
-# and /etc/group bound over the real ones in a private mount namespace:
-# the test starts itself again under unshare(1) before it sources lib.sh:
+# (tests/fake-queue.py --named-users) that writes the queue file's first
+# line as qmail-queue does.  The users exist only in private copies of
+# /etc/passwd and /etc/group bound over the real ones in a private mount
+# namespace: the test starts itself again under unshare(1) before it
+# sources lib.sh:
 #
 #	if [ -z "${QDKIM_PRIVATE_NS:-}" ] && [ "$(id -u)" = 0 ] &&
 #		unshare --mount --propagation private true 2>/dev/null; then
@@ -62,7 +63,8 @@ inject() {
 	mkdir -p "$T/queue"
 	printf 'F%s\0Tr@example.net\0\0' "$2" >"$Q.env"
 	(cd / && setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups -- \
-		"$PY" -c "$(cat "$TOP/tests/queue-as.py")" <"$3" 1<"$Q.env" 3>"$Q" 4>"$Q.sender")
+		"$PY" -c "$(cat "$TOP/tests/fake-queue.py")" --named-users \
+		--mess-fd 3 --sender-fd 4 <"$3" 1<"$Q.env" 3>"$Q" 4>"$Q.sender")
 }
 
 # mkmsg FILE FROM [LINE...]: a small message From: FROM, the LINEs on top.
