@@ -2,6 +2,8 @@
 PREFIX    = /usr/local
 BINDIR    = $(PREFIX)/bin
 MANDIR    = $(PREFIX)/share/man
+# the files qmail-dkim-check sources, one per concern (scripts/check/)
+CHECKDIR  = $(PREFIX)/share/qmail-dkim/check
 QMAILHOME = /var/qmail
 DESTDIR   =
 
@@ -132,23 +134,30 @@ demo: deps-demo
 
 # make install strips the programs (STRIP= keeps their symbols; STRIP=
 # names another strip program, as a cross one); make uninstall removes
-# exactly these files, and no directory.
+# exactly these files, and no directory but CHECKDIR and the one above it,
+# which hold nothing else.
 STRIP         = strip
 INSTALL_STRIP = $(if $(STRIP),-s --strip-program=$(STRIP))
 INST_PROGS    = $(notdir $(PROGS))
 INST_SCRIPTS  = $(notdir $(wildcard scripts/qmail-dkim-*))
+INST_CHECK    = $(notdir $(wildcard scripts/check/*.sh))
 INST_MANS     = $(notdir $(wildcard man/*.8)) qmail-dkimc.8
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
 	install $(INSTALL_STRIP) -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(addprefix scripts/,$(INST_SCRIPTS)) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(CHECKDIR)
+	install -m 0644 $(addprefix scripts/check/,$(INST_CHECK)) $(DESTDIR)$(CHECKDIR)/
+	sed "s|^checklib=.*|checklib='$(CHECKDIR)'|" scripts/qmail-dkim-check >$(DESTDIR)$(BINDIR)/qmail-dkim-check
 	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
 	ln -sf qmail-dkimd.8 $(DESTDIR)$(MANDIR)/man8/qmail-dkimc.8	# one page, both
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(INST_PROGS) $(INST_SCRIPTS))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(INST_MANS))
+	rm -f $(addprefix $(DESTDIR)$(CHECKDIR)/,$(INST_CHECK))
+	rmdir $(DESTDIR)$(CHECKDIR) $(DESTDIR)$(dir $(CHECKDIR)) 2>/dev/null || :
 
 clean:
 	rm -f $(PROGS) qmail-dkim/*.o $(UNIT) tests/sink tests/remote-stub tests/verify-msgauth tests/syslog-shim.so
@@ -333,7 +342,7 @@ fuzz-regress: deps
 
 # cppcheck and clang-tidy on the program, shellcheck on every script;
 # justified suppressions are in .cppcheck-suppressions and .clang-tidy.
-LINT_SH = $(wildcard scripts/* tests/*.t tests/*.sh demo/*.sh)
+LINT_SH = $(wildcard scripts/qmail-dkim-* scripts/check/*.sh tests/*.t tests/*.sh demo/*.sh)
 lint: deps
 	@rc=0; \
 	echo "== cppcheck"; \
@@ -346,7 +355,7 @@ lint: deps
 	  -DQMAILHOME='"$(QMAILHOME)"' $(shell pkg-config --cflags opendkim 2>/dev/null) \
 	  -Iqmail-dkim $(WARN) 2>/dev/null || rc=1; \
 	echo "== shellcheck"; \
-	shellcheck $(LINT_SH) || rc=1; \
+	shellcheck -x $(LINT_SH) || rc=1; \
 	exit $$rc
 
 .PHONY: check-asan check-valgrind fuzz fuzz-regress lint
@@ -383,6 +392,10 @@ dist: static
 	for p in $(STATIC_PROGS); do \
 	  $(STRIP) -o $(BUILD)/$(DIST)/bin/$${p##*/} $$p || exit 1; done
 	install -m 0755 scripts/qmail-dkim-* $(BUILD)/$(DIST)/bin/
+	mkdir -p $(BUILD)/$(DIST)/share/qmail-dkim/check
+	install -m 0644 scripts/check/*.sh $(BUILD)/$(DIST)/share/qmail-dkim/check/
+	sed 's|^checklib=.*|checklib=$$here/../share/qmail-dkim/check|' \
+	  scripts/qmail-dkim-check >$(BUILD)/$(DIST)/bin/qmail-dkim-check
 	install -m 0644 man/*.8 $(BUILD)/$(DIST)/share/man/man8/
 	ln -s qmail-dkimd.8 $(BUILD)/$(DIST)/share/man/man8/qmail-dkimc.8
 	install -m 0644 README.md INSTALL $(BUILD)/$(DIST)/

@@ -28,8 +28,8 @@ for s in $scripts; do
 done
 
 if command -v shellcheck >/dev/null 2>&1; then
-	out=$(cd "$TOP" && shellcheck scripts/* 2>&1)
-	is "$out" "" "shellcheck scripts/* prints nothing"
+	out=$(cd "$TOP" && shellcheck -x scripts/qmail-dkim-* scripts/check/*.sh 2>&1)
+	is "$out" "" "shellcheck -x scripts/qmail-dkim-* scripts/check/*.sh prints nothing"
 else
 	skip 1 "shellcheck not installed"
 fi
