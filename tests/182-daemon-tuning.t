@@ -18,11 +18,14 @@ waited() {
 	cdeliver "$(msg $n)"
 	_t=$(perl -e 'printf "%.2f", $ARGV[0] - $ARGV[1]' "$(date +%s.%N)" "$_t0")
 	by_fallback "$1" "$T/m/$n.eml"
-	if perl -e 'exit !($ARGV[0] >= $ARGV[1] && $ARGV[0] < $ARGV[2])' "$_t" "$2" "$3"; then
+	_max=$3
+	# the fallback qmail-dkim under valgrind takes seconds of its own
+	[ "${QDKIM_WRAPPED:-}" != valgrind ] || _max=$((${3%.*} + 30))
+	if perl -e 'exit !($ARGV[0] >= $ARGV[1] && $ARGV[0] < $ARGV[2])' "$_t" "$2" "$_max"; then
 		pass "$1: it took ${_t}s"
 	else
 		fail "$1: it took ${_t}s"
-		diag "expected from $2 to $3 s"
+		diag "expected from $2 to $_max s"
 	fi
 }
 

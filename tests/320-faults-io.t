@@ -89,8 +89,10 @@ for m in "$M" "$T/big.eml"; do
 	size=small
 	[ "$m" = "$M" ] || size=large
 	rm -f "$R" && mkdir "$R"
-	fdeliver "$m"
-	outcome "a directory as the real qmail-remote, $size message" "$m" deferred
+	if vg; then skip 1 "an exec that fails: under valgrind posix_spawn's child exits 127"; else
+		fdeliver "$m"
+		outcome "a directory as the real qmail-remote, $size message" "$m" deferred
+	fi
 	rm -rf "$R" && printf '#!/nonexistent/interpreter\n' >"$R" && chmod 755 "$R"
 	if vg; then skip 1 "a missing interpreter: valgrind exits 101"; else
 		fdeliver "$m"
@@ -98,8 +100,10 @@ for m in "$M" "$T/big.eml"; do
 	fi
 done
 : >"$R" && chmod 755 "$R"
-fdeliver "$M"
-outcome "an empty file as the real qmail-remote" "$M" deferred
+if vg; then skip 1 "an exec that fails: under valgrind posix_spawn's child exits 127"; else
+	fdeliver "$M"
+	outcome "an empty file as the real qmail-remote" "$M" deferred
+fi
 rm "$R" && ln -s "$QDKIM" "$R"
 fdeliver "$M"
 outcome "a symlink to qmail-dkim as the real qmail-remote" "$M" deferred
