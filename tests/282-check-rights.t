@@ -8,7 +8,7 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 need_dns
-plan 48
+plan 49
 
 qmail_accounts
 echo "local=/test/" >"$T/dns.conf"
@@ -92,7 +92,7 @@ printf 'root: a.example\r\n' >>"$H3/control/dkimrights"
 chk syntax "$H3" a.example
 H4=$T/h4
 keys "$H4" a.example b.example
-printf '@qmail: *\n' >"$H4/control/dkimrights"
+printf '@qmail: *\nroot: forwarder\n' >"$H4/control/dkimrights"
 chk star "$H4" b.example
 wait
 see syntax
@@ -101,7 +101,7 @@ has "$T/out" "^FAIL  rights: .*dkimrights line 6: no colon in '1005 c\.example'"
 has "$T/out" "^FAIL  rights: .*dkimrights line 7: 'bad name' is not a user name, a uid or @group" "a WHO with a blank FAILs"
 has "$T/out" "^FAIL  rights: .*dkimrights line 8: 'A\.example' is not in lower case" "an upper-case domain FAILs"
 has "$T/out" "^      fix: write it as a\.example$" "with the fix"
-has "$T/out" "^FAIL  rights: .*dkimrights line 9: 'a_b\.example' is not a domain name or \*" "a bad domain FAILs"
+has "$T/out" "^FAIL  rights: .*dkimrights line 9: 'a_b\.example' is not a domain name, \* or forwarder" "a bad domain FAILs"
 has "$T/out" "^FAIL  rights: .*dkimrights line 10: no domain after 'z:'" "a line without domains FAILs"
 has "$T/out" "^WARN  rights: .*dkimrights line 11: there is no user no-such-user-qd" "an unknown user: WARN"
 has "$T/out" "^WARN  rights: .*dkimrights line 12: there is no group no-such-group-qd" "an unknown group: WARN"
@@ -112,6 +112,7 @@ has "$T/out" "^OK    rights: .*dkimrights lets root no-such-user-qd @no-such-gro
 see star
 lacks "$T/out" "^(WARN|FAIL)  rights" "* grants every domain"
 has "$T/out" "^OK    rights: .*dkimrights lets @qmail sign as b\.example$" "and says so"
+has "$T/out" "^OK    rights: trusted forwarders: root: " "forwarder is no domain: a trusted forwarder, named"
 
 # --- who can change the keys and the file -----------------------------------------------
 H5=$T/h5
