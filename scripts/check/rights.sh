@@ -290,7 +290,7 @@ check_rights() {
 		fi
 		bad=
 		for dd; do
-			[ "$dd" != '*' ] && [ "$dd" != forwarder ] || continue
+			case $dd in '*' | forwarder) continue ;; esac
 			valid_domain "$dd" && continue
 			bad=1
 			case $dd in
