@@ -6,7 +6,7 @@
 set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
-plan 144
+plan 154
 watcher='' sleeper=''
 # stop_bg: the watcher and the fake qmail-rspawn, if still running.
 stop_bg() {
@@ -364,3 +364,41 @@ DESTDIR=$T/stage3 "$S/qmail-dkim-install" -d /var/qmail -u >"$T/out" 2>"$T/err" 
 is "$rc" 0 "uninstall -c under DESTDIR exits 0"
 is "$(ls "$T/stage3/var/qmail/bin")" "qmail-remote" "and leaves only qmail-remote"
 same "$T/stage3/var/qmail/bin/qmail-remote" "$T/real-copy" "the real one"
+
+# --- without -b, from any directory -------------------------------------------------------------
+# Beside the script, as make install and the make dist tarball put them.
+mkdir -p "$T/kit/bin" "$T/elsewhere"
+cp "$S/qmail-dkim-install" "$T/kit/bin/"
+cp -p "$T/qmail-dkim" "$T/kit/bin/"
+rc=0
+(cd "$T/elsewhere" && env -u PREFIX -u DESTDIR "$T/kit/bin/qmail-dkim-install" -d "$Q") \
+	>"$T/out" 2>"$T/err" || rc=$?
+is "$rc" 0 "from another directory, the qmail-dkim beside the script is found"
+same "$Q/bin/qmail-remote" "$T/qmail-dkim" "and installed"
+rc=0
+(cd "$T/elsewhere" && PATH=$T/kit/bin:$PATH && env -u PREFIX -u DESTDIR qmail-dkim-install -d "$Q" -u) \
+	>"$T/out" 2>"$T/err" || rc=$?
+is "$rc" 0 "run from PATH, -u works"
+is "$(tree "$Q/bin")" "$before" "and bin/ is as before"
+# None anywhere: it says where it looked.
+rm "$T/kit/bin/qmail-dkim"
+rc=0
+(cd "$T/elsewhere" && PREFIX=$T/none "$T/kit/bin/qmail-dkim-install" -d "$Q") \
+	>"$T/out" 2>"$T/err" || rc=$?
+is "$rc" 1 "no qmail-dkim anywhere: refused"
+has "$T/err" "looked in $T/none/bin, $T/kit/bin, $T/kit/bin/../qmail-dkim" "saying where it looked"
+is "$(tree "$Q/bin")" "$before" "and nothing changed"
+rc=0
+(cd "$T/elsewhere" && PREFIX=$T/none "$T/kit/bin/qmail-dkim-install" -d "$Q" -u) \
+	>"$T/out" 2>"$T/err" || rc=$?
+is "$rc" 0 "-u needs no qmail-dkim binary"
+# The source tree's, whatever the current directory.
+if [ -x "$TOP/qmail-dkim/qmail-dkim" ]; then
+	rc=0
+	(cd "$T/elsewhere" && PREFIX=$T/none "$S/qmail-dkim-install" -d "$Q") >"$T/out" 2>"$T/err" || rc=$?
+	is "$rc" 0 "the script in the source tree finds the built qmail-dkim from another directory"
+	same "$Q/bin/qmail-remote" "$TOP/qmail-dkim/qmail-dkim" "and installs it"
+	inst -u
+else
+	skip 2 "qmail-dkim not built"
+fi
