@@ -25,6 +25,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -180,6 +181,10 @@ end_as(int status)
 	if (getrlimit(RLIMIT_CORE, &rl) == 0) {
 		rl.rlim_cur = 0;
 		(void)setrlimit(RLIMIT_CORE, &rl);
+	} else {
+		/* the C library asks prlimit64, which kernels before
+		 * 2.6.36 lack: no core at all then (prctl(2)) */
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	}
 	sigemptyset(&dfl.sa_mask);
 	sigaction(sig, &dfl, NULL);

@@ -5,8 +5,11 @@
  * /out/message and reports one recipient and the message delivered, as
  * qmail-remote does; called qmail-queue, it keeps the message in
  * /out/mess and the envelope (fd 1) in /out/envelope, and exits 0.
+ * For the sender crash@example.com, qmail-remote.orig reports one
+ * recipient and dies of SIGSEGV in /out, where its core file goes.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,5 +41,10 @@ main(int argc, char **argv)
 		    keep(1, "/out/envelope") == 0 ? 0 : 71;
 	if (argc < 4 || keep(0, "/out/message") == -1)
 		return 111;
+	if (strcmp(argv[2], "crash@example.com") == 0) {
+		if (write(1, report, 2) != 2 || chdir("/out") == -1)
+			return 111;
+		raise(SIGSEGV);
+	}
 	return write(1, report, sizeof report) == sizeof report ? 0 : 111;
 }
