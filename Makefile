@@ -93,7 +93,12 @@ tests/verify-msgauth: tests/verify-msgauth.go
 tests/syslog-shim.so: tests/syslog-shim.c
 	$(CC) $(ALL_CFLAGS) -shared -fPIC -o $@ $<
 
-units: $(UNIT) tests/sink tests/remote-stub tests/verify-msgauth tests/syslog-shim.so
+# Runs a program as on Linux 2.6.32 (tests/722-old-kernel.t).
+tests/old-kernel: tests/old-kernel.c
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+units: $(UNIT) tests/sink tests/remote-stub tests/verify-msgauth tests/syslog-shim.so \
+       tests/old-kernel
 
 # the Debian packages of tests/packages-demo (building, make demo) and
 # tests/packages (the tests, lint, bench)
@@ -160,7 +165,8 @@ uninstall:
 	rmdir $(DESTDIR)$(CHECKDIR) $(DESTDIR)$(dir $(CHECKDIR)) 2>/dev/null || :
 
 clean:
-	rm -f $(PROGS) qmail-dkim/*.o $(UNIT) tests/sink tests/remote-stub tests/verify-msgauth tests/syslog-shim.so
+	rm -f $(PROGS) qmail-dkim/*.o $(UNIT) tests/sink tests/remote-stub tests/verify-msgauth tests/syslog-shim.so \
+	  tests/old-kernel
 	rm -rf tests/.gocache $(BUILD) qmail-dkim-*-x86_64-linux.tar.gz
 
 .PHONY: all units deps deps-demo check check-quick check-full demo install uninstall clean
