@@ -45,14 +45,20 @@ endif
 
 # Four programs: qmail-dkim (the stand-in that signs), qmail-dkimd (the
 # same signing, resident), qmail-dkimc (the stand-in that asks it) and
-# qmail-dkim-queue (a user's own signing, in qmail-queue's place).
+# qmail-dkim-queue (a user's own signing, in qmail-queue's place); and
+# qmail-dkim-tool, the openssl and dig commands the scripts need, for a
+# host without them.
 SRCS  = $(wildcard qmail-dkim/*.c)
 MAINS = qmail-dkim/qmail-dkim.c qmail-dkim/qmail-dkimc.c qmail-dkim/qmail-dkimd.c \
-        qmail-dkim/qmail-dkim-queue.c
+        qmail-dkim/qmail-dkim-queue.c qmail-dkim/qmail-dkim-tool.c
+TOOL_SRCS = qmail-dkim/tool-key.c qmail-dkim/tool-dns.c
 OBJS  = $(SRCS:.c=.o)
-MODS  = $(patsubst %.c,%.o,$(filter-out $(MAINS),$(SRCS)))
+MODS  = $(patsubst %.c,%.o,$(filter-out $(MAINS) $(TOOL_SRCS),$(SRCS)))
 PROGS = qmail-dkim/qmail-dkim qmail-dkim/qmail-dkimd qmail-dkim/qmail-dkimc \
-        qmail-dkim/qmail-dkim-queue
+        qmail-dkim/qmail-dkim-queue qmail-dkim/qmail-dkim-tool
+# what qmail-dkim-tool needs: OpenSSL and the resolver
+TOOL  = $(patsubst %.c,%.o,$(TOOL_SRCS)) qmail-dkim/why.o
+TOOL_LIBS = -lcrypto -lresolv -lpthread
 # what qmail-dkimc needs: no libopendkim, no OpenSSL
 FRONT = $(patsubst %,qmail-dkim/%.o,why io report log control normalize \
           message spool handoff relay wire)
@@ -67,6 +73,9 @@ qmail-dkim/qmail-dkim qmail-dkim/qmail-dkimd qmail-dkim/qmail-dkim-queue: %: %.o
 # costs (bench/PROFILE.md)
 qmail-dkim/qmail-dkimc: qmail-dkim/qmail-dkimc.o $(FRONT)
 	$(CC) $(ALL_CFLAGS) $(FRONT_LDFLAGS) -o $@ $@.o $(FRONT)
+
+qmail-dkim/qmail-dkim-tool: qmail-dkim/qmail-dkim-tool.o $(TOOL)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $@.o $(TOOL) $(TOOL_LIBS)
 
 qmail-dkim/%.o: qmail-dkim/%.c qmail-dkim/qdkim.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -378,7 +387,7 @@ lint: deps
 .PHONY: check-asan check-valgrind fuzz fuzz-regress lint
 
 # --- make dist: one tarball for a host without the libraries -----------------
-# The four programs linked fully static (STATIC=1's flags), from objects of
+# The five programs linked fully static (STATIC=1's flags), from objects of
 # their own in build/static, then stripped and packed with the scripts and
 # man pages: no libopendkim, OpenSSL or compiler needed on the host, and no
 # dynamic loader to write on fd 2.  Not part of check: tests/720-dist.t
@@ -386,9 +395,12 @@ lint: deps
 STATIC_DIR   = $(BUILD)/static
 STATIC_MODS  = $(patsubst qmail-dkim/%.o,$(STATIC_DIR)/%.o,$(MODS))
 STATIC_FRONT = $(patsubst qmail-dkim/%.o,$(STATIC_DIR)/%.o,$(FRONT))
+STATIC_TOOL  = $(patsubst qmail-dkim/%.o,$(STATIC_DIR)/%.o,$(TOOL))
 STATIC_PROGS = $(patsubst qmail-dkim/%,$(STATIC_DIR)/%,$(PROGS))
 VERSION      = $(shell cat VERSION 2>/dev/null || git describe --always --dirty 2>/dev/null || echo unknown)
 DIST         = qmail-dkim-$(VERSION)-x86_64-linux
+# the tarball; tests/724-bare-root.t makes one of its own elsewhere
+DISTOUT      = $(DIST).tar.gz
 STRIP        = strip
 
 $(STATIC_DIR)/%.o: qmail-dkim/%.c qmail-dkim/qdkim.h
@@ -401,10 +413,13 @@ $(STATIC_DIR)/qmail-dkim $(STATIC_DIR)/qmail-dkimd $(STATIC_DIR)/qmail-dkim-queu
 $(STATIC_DIR)/qmail-dkimc: $(STATIC_DIR)/qmail-dkimc.o $(STATIC_FRONT)
 	$(CC) $(ALL_CFLAGS) $(STATIC_LDFLAGS) -o $@ $^
 
+$(STATIC_DIR)/qmail-dkim-tool: $(STATIC_DIR)/qmail-dkim-tool.o $(STATIC_TOOL)
+	$(CC) $(ALL_CFLAGS) $(STATIC_LDFLAGS) -o $@ $^ $(TOOL_LIBS)
+
 static: $(STATIC_PROGS)
 
 dist: static
-	rm -rf $(BUILD)/$(DIST) $(DIST).tar.gz
+	rm -rf $(BUILD)/$(DIST) $(DISTOUT)
 	mkdir -p $(BUILD)/$(DIST)/bin $(BUILD)/$(DIST)/share/man/man8
 	for p in $(STATIC_PROGS); do \
 	  $(STRIP) -o $(BUILD)/$(DIST)/bin/$${p##*/} $$p || exit 1; done
@@ -418,7 +433,7 @@ dist: static
 	install -m 0644 README.md INSTALL $(BUILD)/$(DIST)/
 	echo $(VERSION) >$(BUILD)/$(DIST)/VERSION
 	tar -C $(BUILD) --owner=0 --group=0 --numeric-owner --sort=name \
-	  -czf $(DIST).tar.gz $(DIST)
-	@echo "make dist: $(DIST).tar.gz"
+	  -czf $(DISTOUT) $(DIST)
+	@echo "make dist: $(DISTOUT)"
 
 .PHONY: static dist

@@ -260,4 +260,12 @@ void log_warning(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 void log_ready(void);		/* connect now, log later */
 
+/* tool-key.c: qmail-dkim-tool openssl, the commands the scripts run */
+int tool_genpkey(int argc, char **argv);
+int tool_pkey(int argc, char **argv);
+int tool_base64(int argc, char **argv);
+
+/* tool-dns.c: qmail-dkim-tool dig, lookups printed as dig prints them */
+int tool_dig(int argc, char **argv);
+
 #endif
