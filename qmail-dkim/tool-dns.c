@@ -16,6 +16,7 @@
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <resolv.h>
 #include <stdio.h>
@@ -35,6 +36,20 @@ static const struct {
 	{ "ANY", ns_t_any },
 };
 
+/* a decimal number from min to max, else -1 */
+static int
+number(const char *s, int min, int max)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < min || n > max)
+		return -1;
+	return (int)n;
+}
+
 static int
 type_number(const char *s)
 {
@@ -43,8 +58,8 @@ type_number(const char *s)
 	for (i = 0; i < sizeof types / sizeof types[0]; i++)
 		if (strcasecmp(s, types[i].name) == 0)
 			return types[i].type;
-	if (strncasecmp(s, "TYPE", 4) == 0 && s[4] >= '0' && s[4] <= '9')
-		return atoi(s + 4);
+	if (strncasecmp(s, "TYPE", 4) == 0)
+		return number(s + 4, 1, 65535);
 	return -1;
 }
 
@@ -206,17 +221,22 @@ tool_dig(int argc, char **argv)
 	rs.retry = 2;
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "+time=", 6) == 0)
-			rs.retrans = atoi(argv[i] + 6);
+			rs.retrans = number(argv[i] + 6, 1, 300);
 		else if (strncmp(argv[i], "+tries=", 7) == 0)
-			rs.retry = atoi(argv[i] + 7);
+			rs.retry = number(argv[i] + 7, 1, 10);
 		else if (argv[i][0] == '+')
 			continue;
 		else if (argv[i][0] == '@')
 			server = argv[i] + 1;
 		else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc)
-			port = atoi(argv[++i]);
+			port = number(argv[++i], 1, 65535);
 		else
 			argv[n++] = argv[i];	/* NAME TYPE pairs */
+	}
+	if (rs.retrans == -1 || rs.retry == -1 || port == -1) {
+		why_set("+time, +tries or -p is not a number in range");
+		res_nclose(&rs);
+		return -1;
 	}
 	if (server != NULL) {
 		memset(&sin, 0, sizeof sin);

@@ -31,6 +31,20 @@ struct opts {
 	int bits, pubin, pubout, text, noout, oneline;
 };
 
+/* RSA sizes from 512 to 16384 bits, else -1 */
+static int
+key_bits(const char *s)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < 512 || n > 16384)
+		return -1;
+	return (int)n;
+}
+
 /* Reads the options the scripts use; -1 and why on any other. */
 static int
 opts_read(struct opts *o, int argc, char **argv)
@@ -39,7 +53,7 @@ opts_read(struct opts *o, int argc, char **argv)
 
 	memset(o, 0, sizeof *o);
 	for (i = 0; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
 
 		if (strcmp(a, "-pubin") == 0)
 			o->pubin = 1;
@@ -51,29 +65,26 @@ opts_read(struct opts *o, int argc, char **argv)
 			o->noout = 1;
 		else if (strcmp(a, "-A") == 0)
 			o->oneline = 1;
-		else if (v == NULL)
-			goto bad;
-		else if (strcmp(a, "-in") == 0)
+		else if (i + 1 < argc && strcmp(a, "-in") == 0)
 			o->in = argv[++i];
-		else if (strcmp(a, "-out") == 0)
+		else if (i + 1 < argc && strcmp(a, "-out") == 0)
 			o->out = argv[++i];
-		else if (strcmp(a, "-outform") == 0)
+		else if (i + 1 < argc && strcmp(a, "-outform") == 0)
 			o->outform = argv[++i];
-		else if (strcmp(a, "-algorithm") == 0)
+		else if (i + 1 < argc && strcmp(a, "-algorithm") == 0)
 			o->algorithm = argv[++i];
-		else if (strcmp(a, "-passin") == 0 && strcmp(v, "pass:") == 0)
-			i++;	/* an empty password: an encrypted key fails */
-		else if (strcmp(a, "-pkeyopt") == 0 &&
-		    strncmp(v, "rsa_keygen_bits:", 16) == 0) {
-			o->bits = atoi(v + 16);
-			i++;
-		} else
-			goto bad;
+		else if ((strcmp(a, "-passin") == 0 && strcmp(v, "pass:") == 0) ||
+		    (strcmp(a, "-pkeyopt") == 0 &&
+		    strncmp(v, "rsa_keygen_bits:", 16) == 0 &&
+		    (o->bits = key_bits(v + 16)) != -1))
+			i++;	/* -passin: an empty one; an encrypted key fails */
+		else {
+			why_set("openssl option %s is not one qmail-dkim-tool knows",
+			    a);
+			return -1;
+		}
 	}
 	return 0;
-bad:
-	why_set("openssl option %s is not one qmail-dkim-tool knows", argv[i]);
-	return -1;
 }
 
 static BIO *
