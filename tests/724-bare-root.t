@@ -13,7 +13,7 @@ set -u
 [ "$(id -u)" -eq 0 ] || skip_all "needs root to chroot"
 BB=/bin/busybox
 if [ ! -x "$BB" ] || readelf -l "$BB" 2>/dev/null | grep -q INTERP; then
-	skip_all "no static busybox (busybox-static)"
+	skip_all "/bin/busybox is not static (Debian's busybox-static, which replaces busybox)"
 fi
 need "$(command -v dnsmasq || echo /usr/sbin/dnsmasq)" chroot
 CHROOT=$(command -v chroot)

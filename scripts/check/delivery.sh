@@ -108,7 +108,7 @@ check_signature() {
 	fi
 	if ! have_dkimpy; then
 		warn "signature: no dkimpy to verify a test signature with"
-		fix "apt-get install python3-dkim python3-nacl"
+		fix "Debian: apt-get install python3-dkim python3-nacl; elsewhere (RHEL, CentOS): pip3 install --user dkimpy pynacl, for /usr/bin/python3"
 		return 0
 	fi
 	scratch_home "$work/home"
