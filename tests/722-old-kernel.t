@@ -8,8 +8,11 @@
 # tests/720-dist.t, sign small and 5 MB messages, from a file and through
 # a pipe, with an RSA and an Ed25519 key at once.  Each case runs on this
 # kernel too: the report is the same, and what is handed on carries both
-# signatures, which dkimpy and go-msgauth verify outside the root.
+# signatures, which dkimpy and go-msgauth verify outside the root.  And
+# qmail-dkim-tool, the scripts' openssl and dig, makes keys and looks up
+# a record.
 . "${0%/*}/lib.sh"
+. "${0%/*}/admin.sh"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root to chroot into an empty directory"
 unshare --mount --root=/ true 2>/dev/null ||
 	skip_all "unshare --mount --root does not work here"
@@ -17,7 +20,8 @@ OLD=$TOP/tests/old-kernel
 [ -x "$OLD" ] || skip_all "tests/old-kernel not built (make units)"
 "$OLD" true 2>/dev/null || skip_all "no UNAME26 personality or seccomp filter here"
 command -v cc >/dev/null 2>&1 || skip_all "cc not installed"
-plan 66
+need_dns
+plan 73
 
 MSG=$TOP/tests/msg/simple.eml
 S=${DIST_BIN:-$TOP/build/static}
@@ -236,3 +240,28 @@ queue() {
 queue "qmail-dkim-queue, 2.6.32" "$MSG"
 queue "qmail-dkim-queue, 2.6.32, 5 MB" "$BIG"
 ENV=
+
+# --- qmail-dkim-tool: keys and lookups for the scripts ---------------------------
+for a in RSA ED25519; do
+	rc=0
+	"$OLD" "$S/qmail-dkim-tool" openssl genpkey -algorithm "$a" -out "$T/key.$a" || rc=$?
+	"$OLD" "$S/qmail-dkim-tool" openssl pkey -in "$T/key.$a" -passin pass: -pubout \
+		>"$T/pub.$a" || rc=$?
+	is "$rc" 0 "qmail-dkim-tool, 2.6.32: makes an $a key and prints its public half"
+	ok "qmail-dkim-tool, 2.6.32: openssl here reads the $a key, with the same public half" \
+		sh -c "openssl pkey -in '$T/key.$a' -pubout | cmp -s - '$T/pub.$a'"
+done
+{
+	echo "local=/example.com/"
+	echo "txt-record=r1._domainkey.example.com,$(cat "$T/dns/r1._domainkey.example.com")"
+} >"$T/dns.conf"
+start_dns 7221
+dig_as() {
+	"$@" dig +noall +comments +answer +time=2 +tries=2 @127.0.0.1 -p "$port" \
+		r1._domainkey.example.com TXT | sed -n 's/.*status: \([A-Z]*\).*/\1/p; s/.*IN[[:space:]]*TXT[[:space:]]*//p'
+}
+dig_as "$S/qmail-dkim-tool" >"$T/dig.now"
+dig_as "$OLD" "$S/qmail-dkim-tool" >"$T/dig.old"
+is "$(sed -n 1p "$T/dig.old")" NOERROR "qmail-dkim-tool dig, 2.6.32: an answer"
+ok "qmail-dkim-tool dig, 2.6.32: the record, as on this kernel" cmp -s "$T/dig.old" "$T/dig.now"
+is "$(grep -c . "$T/dig.now")" 2 "qmail-dkim-tool dig: the status and one record (the oracle)"
