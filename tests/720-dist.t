@@ -13,7 +13,7 @@ unshare --mount --root=/ true 2>/dev/null ||
 for c in readelf cc; do
 	command -v "$c" >/dev/null 2>&1 || skip_all "$c not installed"
 done
-plan 44
+plan 45
 
 MSG=$TOP/tests/msg/simple.eml
 # DIST_BIN=DIR tries the programs in DIR instead (the dynamic ones fail).
@@ -25,9 +25,9 @@ STANDIN=$T/standin
 # tests/722-old-kernel.t builds them too, maybe at the same time.
 mkdir -p "$TOP/build"
 if flock "$TOP/build/.static.lock" make -s -C "$TOP" static >"$T/make.log" 2>&1; then
-	pass "make static builds the four programs"
+	pass "make static builds the five programs"
 else
-	fail "make static builds the four programs"
+	fail "make static builds the five programs"
 	diag "$(tail -n 20 "$T/make.log")"
 	exit 1
 fi
@@ -35,7 +35,7 @@ cc -static -O2 -o "$STANDIN" "$TOP/tests/chroot-standin.c" ||
 	{ echo "Bail out! cannot link the static stand-in"; exit 1; }
 
 # --- nothing to load ------------------------------------------------------
-for p in qmail-dkim qmail-dkimc qmail-dkimd qmail-dkim-queue; do
+for p in qmail-dkim qmail-dkimc qmail-dkimd qmail-dkim-queue qmail-dkim-tool; do
 	readelf -l -d "$S/$p" >"$T/elf" 2>&1
 	ok "$p: no program interpreter, no shared library needed" \
 		sh -c "! grep -q -e INTERP -e NEEDED '$T/elf'"
