@@ -39,6 +39,8 @@ const char *control_home(void);
 int control_readline(const char *path, char *buf, size_t size);
 int control_readfile(const char *path, char *buf, size_t size);
 				/* both: -1 error, 0 absent, 1 found */
+int control_choice(const char *name, const char *const *words, int def);
+				/* the index of the word, def absent, -1 */
 
 /* domain.c: domain names taken from untrusted message text */
 int domain_normalize(char *d);	/* lower-cases; 1 if a usable domain */
