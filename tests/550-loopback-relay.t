@@ -199,7 +199,10 @@ smtp_send() {
 	Q=$T/queue/smtp$_sn
 	mkdir -p "$T/queue"
 	set -- "$T/smtpq/"*
-	[ $# -eq 1 ] && [ -f "$1/mess" ] || { diag "queued: $*" && return 1; }
+	if [ $# -ne 1 ] || [ ! -f "$1/mess" ]; then
+		diag "queued: $*"
+		return 1
+	fi
 	cp "$1/mess" "$Q" && tr '\0' '\n' <"$1/envelope" | sed -n '1s/^F//p' >"$Q.sender"
 }
 # signed_ok DESC DOMAIN: signed as DOMAIN, and three verifiers agree.
