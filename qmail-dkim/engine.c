@@ -113,7 +113,7 @@ static void
 describe(const struct keyset *ks, const struct who *w, char *buf,
     size_t size)
 {
-	char name[64];
+	char name[128];
 	size_t i, n;
 
 	n = (size_t)snprintf(buf, size, "d=%s", ks->domain);
@@ -133,7 +133,7 @@ describe(const struct keyset *ks, const struct who *w, char *buf,
 int
 engine_sign(struct msg *m, const char *sender, struct verdict *v)
 {
-	char fromdom[256], envdom[256], name[64];
+	char fromdom[256], envdom[256], name[128];
 	const char *domains[2], *reason, *allowed;
 	struct header h = { .f = NULL };
 	struct keyset ks;
@@ -161,7 +161,8 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 		goto done;
 	}
 
-	/* the queue file's own first line; not there when read from elsewhere */
+	/* the queue file's own lines on top; not there when read from
+	 * elsewhere */
 	rights_who(m->start == 0 ? m->hdr : NULL, m->hdrlen, &who);
 	domains[0] = address_domain(m->hdr + h.f[h.from].off +
 	    h.f[h.from].namelen + 1, h.f[h.from].len - h.f[h.from].namelen - 1,
@@ -178,9 +179,9 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 		goto done;
 	}
 	domains[1] = r ? envdom : NULL;
+	who.envdom = domains[1];
 	/* qmail-send queues bounces with no other sender */
-	who.envdom = who.injector != INJ_BOUNCE || is_bounce(sender) ?
-	    domains[1] : NULL;
+	who.env_bounce = is_bounce(sender);
 	r = keys_pick(domains, 2, allowed, &who, &ks);
 	if (r == -1) {
 		give(v, VERDICT_DEFER, why);

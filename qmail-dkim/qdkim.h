@@ -99,20 +99,47 @@ int header_parse(const char *hdr, size_t len, struct header *h,
 int header_relaxed_ok(const char *hdr, const struct field *f);
 				/* 1: relaxed canonicalization signs it */
 
-/* rights.c: control/dkimrights, which injector may sign as which domain */
+/* chain.c: the queue lines on top of a queue file, and a forward's chain */
 #define INJ_UNKNOWN 0		/* no qmail-queue line on top */
 #define INJ_UID 1		/* "invoked by uid N" */
 #define INJ_ALIAS 2		/* "invoked by alias" */
 #define INJ_NETWORK 3		/* "invoked from network": qmail-smtpd */
 #define INJ_BOUNCE 4		/* "invoked for bounce": qmail-send */
-struct who {
+#define CHAIN_MAX 16		/* links read; a longer chain signs nothing */
+#define SMTP_NONE 0		/* the first link is not the network's */
+#define SMTP_LOOPBACK 1		/* qmail-smtpd's client was this host */
+#define SMTP_REMOTE 2		/* another address */
+#define SMTP_UNREAD 3		/* no qmail-smtpd line to be read */
+struct link {
 	int injector;
 	uid_t uid;		/* INJ_UID */
-	const char *envdom;	/* the envelope domain, for network and bounce */
+};
+struct chain {
+	size_t n;		/* links, the first on top; 1 at least */
+	struct link l[CHAIN_MAX];
+	int overflow;		/* more links than CHAIN_MAX */
+	int list;		/* ezmlm-send's Delivered-To: mailing list */
+	int smtp;		/* the first link from network: SMTP_* */
+	char info[128];		/* its INFO@ (ident, or SMTP AUTH login) */
+};
+int chain_queue_line(const char *p, const char *end, struct link *l);
+				/* 1: [p, end) is qmail-queue's line */
+void chain_read(const char *hdr, size_t len, const struct link *given,
+    struct chain *c);		/* given: a first link not in hdr */
+
+/* rights.c: control/dkimrights, which injector may sign as which domain */
+struct who {
+	int injector;		/* the first link's, for the log */
+	uid_t uid;
+	struct chain c;		/* c.n 0: the one link above */
+	const char *envdom;	/* the envelope domain (for bounces: ours) */
+	int env_bounce;		/* the envelope sender is a bounce's */
 	char refused[256];	/* the first domain refused, for the log */
 };
 void rights_who(const char *hdr, size_t len, struct who *w);
 				/* hdr NULL: INJ_UNKNOWN */
+void rights_given(const struct link *l);	/* qmail-dkim-queue: the first
+				 * link, not in the header; NULL none */
 int rights_load(void);		/* -1 error, 0 no file, 1 loaded */
 int rights_check(struct who *w, const char *domain);	/* 1 may sign */
 void rights_name(const struct who *w, char *buf, size_t size);

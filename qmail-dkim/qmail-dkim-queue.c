@@ -200,6 +200,7 @@ main(void)
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	struct verdict v;
 	struct stat st;
+	struct link me;
 	struct msg m;
 	const char *keys;
 	int out;
@@ -231,6 +232,10 @@ main(void)
 	keys_root(keys);
 	if (setenv("QMAILDKIM_HOME", keys, 1) == -1)
 		pass(&m, "cannot set the environment");
+	/* the caller is the first link; a forward's chain below narrows */
+	me.injector = INJ_UID;
+	me.uid = getuid();
+	rights_given(&me);
 	/* the envelope is qmail-queue's to read: no sender, From: alone */
 	if (engine_sign(&m, "-", &v) != VERDICT_SIGNED)
 		pass(&m, v.text);

@@ -3,17 +3,10 @@
  *
  * Any local user writes any From: and, with sendmail -f, any envelope
  * sender, so neither says who sent the message.  What no local user can
- * forge is the first line of the queue file: qmail-queue writes it
- * before the message it is given, naming the real uid that ran it:
- *
- *	Received: (qmail PID invoked by uid N); DATE
- *	Received: (qmail PID invoked by alias); DATE	uid alias
- *	Received: (qmail PID invoked from network); DATE	qmail-smtpd
- *	Received: (qmail PID invoked for bounce); DATE	qmail-send
- *
- * Lookalike lines below it are the sender's own: only the very first
- * line counts.  A .qmail forward is queued by qmail-local running as the
- * user the .qmail file belongs to.
+ * forge is the first line of the queue file, which qmail-queue writes
+ * before the message it is given, naming the real uid that ran it; a
+ * forward's chain of such lines (chain.c) says who passed it on and
+ * where it came from.
  *
  * control/dkimrights, when it exists, says who may sign as which d=:
  *
@@ -25,15 +18,28 @@
  *
  * WHO is a user name, a uid, or @group (its members and the users whose
  * primary group it is); a name that does not exist grants no one.  Each
- * DOMAIN is a d= exactly, or "*" any.  qmail-dkim-check and
- * qmail-dkim-keygen -a read the file alike.
+ * DOMAIN is a d= exactly, or "*" any; the word "forwarder" makes WHO a
+ * trusted forwarder (below).  qmail-dkim-check and qmail-dkim-keygen -a
+ * read the file alike.
  *
  * A uid may sign with the domains of its lines, of its name's and of its
- * groups'; alias as the user alias; mail from the network (qmail-smtpd: RELAYCLIENT and SMTP AUTH are the admin's gate)
- * only as the envelope sender's domain or a parent of it; qmail-send's
- * bounces only as the host's own domain (engine.c) or a parent of it;
- * a message without the line, nothing.  Without the file every injector
- * may use every key, as before the file existed.
+ * groups'; alias as the user alias; mail from the network (qmail-smtpd)
+ * from another host only as the envelope sender's domain or a parent of
+ * it (RELAYCLIENT and SMTP AUTH are the admin's gate), from this host
+ * (127.0.0.0/8, ::1) as the user its ident or AUTH name says, else
+ * nothing, since any local user can connect there; qmail-send's bounces
+ * only as the host's own domain (engine.c) or a parent of it; a message
+ * without the line, nothing.  Without the file every injector may use
+ * every key, as before the file existed.
+ *
+ * A forward may sign as a domain only when every link of its chain may:
+ * the intersection, so that lines a sender wrote can only narrow it.  A
+ * link from the network below the first was received, not relayed: it
+ * may sign nothing, with or without the file, or every stranger could
+ * have a forward sign the From: of their choice.  A trusted forwarder's
+ * link (alias, a virtual-domain user) passes on the rights of the link
+ * below it.  An ezmlm post signs only as its envelope sender's (the
+ * list's) domain or a parent of it, also when its uid may sign more.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -224,9 +230,10 @@ domain_list(const char *path, size_t line, const char *who, char *list)
 		memcpy(word, in, n);
 		word[n] = '\0';
 		in += n;
-		if (strcmp(word, "*") != 0 && !domain_normalize(word)) {
-			why_set("%s line %zu: %s is not a domain name or *",
-			    path, line, word);
+		if (strcmp(word, "*") != 0 && strcmp(word, "forwarder") != 0 &&
+		    !domain_normalize(word)) {
+			why_set("%s line %zu: %s is not a domain name, * or "
+			    "forwarder", path, line, word);
 			return -1;
 		}
 		if (out != list)
@@ -382,78 +389,39 @@ fail:
 	return -1;
 }
 
-/* Reads a decimal number up to stop; 1 with the value, 0 not. */
-static int
-number(const char **p, const char *end, char stop, unsigned long long *v)
-{
-	const char *q = *p;
+static struct link given;	/* qmail-dkim-queue's caller */
+static int given_set;
 
-	*v = 0;
-	while (q < end && *q >= '0' && *q <= '9' && *v < 1ULL << 40)
-		*v = *v * 10 + (unsigned)(*q++ - '0');
-	if (q == *p || q == end || *q != stop)
-		return 0;
-	*p = q;
-	return 1;
-}
-
-static int
-eat(const char **p, const char *end, const char *s)
-{
-	size_t n = strlen(s);
-
-	if ((size_t)(end - *p) < n || memcmp(*p, s, n) != 0)
-		return 0;
-	*p += n;
-	return 1;
-}
-
-/*
- * Who queued the message, from the first line of its header (hdr, LF
- * line ends): qmail-queue's line (notqmail qmail-queue.c receivedfmt),
- * or INJ_UNKNOWN.
- */
+/* Who queued the message, from the lines on top of hdr (chain.c). */
 void
 rights_who(const char *hdr, size_t len, struct who *w)
 {
-	const char *p = hdr, *end;
-	unsigned long long v;
-
 	memset(w, 0, sizeof *w);
-	w->injector = INJ_UNKNOWN;
-	if (hdr == NULL)
-		return;
-	end = memchr(hdr, '\n', len);
-	if (end == NULL)
-		end = hdr + len;
-	if (!eat(&p, end, "Received: (qmail ") || !number(&p, end, ' ', &v) ||
-	    !eat(&p, end, " invoked "))
-		return;
-	if (eat(&p, end, "by alias)"))
-		w->injector = INJ_ALIAS;
-	else if (eat(&p, end, "from network)"))
-		w->injector = INJ_NETWORK;
-	else if (eat(&p, end, "for bounce)"))
-		w->injector = INJ_BOUNCE;
-	else if (eat(&p, end, "by uid ") && number(&p, end, ')', &v) &&
-	    v < (uid_t)-1 && eat(&p, end, ")")) {
-		w->injector = INJ_UID;
-		w->uid = (uid_t)v;
-	}
-	if (!eat(&p, end, "; "))
-		w->injector = INJ_UNKNOWN;
+	chain_read(hdr, len, given_set ? &given : NULL, &w->c);
+	w->injector = w->c.l[0].injector;
+	w->uid = w->c.l[0].uid;
 }
 
-/* "*" any, else the domain itself: no subdomain is implied */
-static int
-listed(const char *list, const char *domain)
+/* qmail-dkim-queue: the message has no queue line yet; l injects it */
+void
+rights_given(const struct link *l)
 {
-	size_t n, dl = strlen(domain);
+	given_set = l != NULL;
+	if (l != NULL)
+		given = *l;
+}
+
+/* word is in list; "*" stands for any domain, not for "forwarder" */
+static int
+listed(const char *list, const char *word)
+{
+	size_t n, wl = strlen(word);
+	int domain = strcmp(word, "forwarder") != 0;
 
 	for (; *list != '\0'; list += n + (list[n] == ' ')) {
 		n = strcspn(list, " ");
-		if ((n == 1 && *list == '*') ||
-		    (n == dl && memcmp(list, domain, n) == 0))
+		if ((domain && n == 1 && *list == '*') ||
+		    (n == wl && memcmp(list, word, n) == 0))
 			return 1;
 	}
 	return 0;
@@ -474,50 +442,140 @@ granted(uid_t uid, const char *domain)
 static int
 within(const char *domain, const char *base)
 {
-	size_t dl = strlen(domain), bl = strlen(base);
+	size_t dl = strlen(domain), bl;
 
+	if (base == NULL)
+		return 0;
+	bl = strlen(base);
 	return strcmp(domain, base) == 0 || (bl > dl &&
 	    base[bl - dl - 1] == '.' && strcmp(base + bl - dl, domain) == 0);
+}
+
+/* what the ident or SMTP AUTH name of a loopback client may sign */
+static int
+named(const char *info, const char *domain)
+{
+	const char *at = strrchr(info, '@');
+	struct passwd *pw;
+
+	if (at != NULL)		/* an AUTH login as an address */
+		return strcmp(at + 1, domain) == 0;
+	if (*info == '\0' || (pw = getpwnam(info)) == NULL)
+		return 0;
+	return granted(pw->pw_uid, domain);
+}
+
+/* mail from qmail-smtpd, the first link */
+static int
+network(const struct who *w, const char *domain)
+{
+	switch (w->c.smtp) {
+	case SMTP_LOOPBACK:
+		return named(w->c.info, domain);
+	case SMTP_REMOTE:
+		return within(domain, w->envdom);
+	default:	/* no qmail-smtpd line: nobody to attribute it to */
+		return 0;
+	}
+}
+
+/* may link i of w's chain sign as domain? */
+static int
+link_may(const struct who *w, size_t i, const char *domain)
+{
+	const struct link *l = &w->c.l[i];
+
+	if (l->injector == INJ_NETWORK && i > 0)
+		return 0;	/* received, then forwarded */
+	if (!t.present)
+		return 1;
+	switch (l->injector) {
+	case INJ_UID:
+		return granted(l->uid, domain);
+	case INJ_ALIAS:
+		return t.alias_known && granted(t.alias, domain);
+	case INJ_NETWORK:
+		return network(w, domain);
+	case INJ_BOUNCE:
+		return w->env_bounce && within(domain, w->envdom);
+	default:
+		return 0;
+	}
+}
+
+/* a trusted forwarder's link: the rights of the link below it */
+static int
+forwarder(const struct link *l)
+{
+	if (l->injector == INJ_UID)
+		return granted(l->uid, "forwarder");
+	return l->injector == INJ_ALIAS && t.alias_known &&
+	    granted(t.alias, "forwarder");
 }
 
 /* 1: w may sign as domain (lower case); 0 not, the first one noted */
 int
 rights_check(struct who *w, const char *domain)
 {
-	int ok;
+	size_t i;
+	int ok = !w->c.overflow;
 
-	if (!t.present)
-		return 1;
-	switch (w->injector) {
-	case INJ_UID:
-		ok = granted(w->uid, domain);
-		break;
-	case INJ_ALIAS:
-		ok = t.alias_known && granted(t.alias, domain);
-		break;
-	case INJ_NETWORK:
-	case INJ_BOUNCE:
-		ok = w->envdom != NULL && within(domain, w->envdom);
-		break;
-	default:
-		ok = 0;
+	if (w->c.n == 0) {	/* made by hand: the one link above */
+		w->c.n = 1;
+		w->c.l[0].injector = w->injector;
+		w->c.l[0].uid = w->uid;
+		w->c.smtp = w->injector == INJ_NETWORK ? SMTP_REMOTE : 0;
+		w->env_bounce = w->injector == INJ_BOUNCE;
 	}
+	for (i = 0; ok && i < w->c.n; i++)
+		if (i + 1 == w->c.n || !forwarder(&w->c.l[i]))
+			ok = link_may(w, i, domain);
+	/* an ezmlm post: the list's own domain */
+	if (ok && w->c.list)
+		ok = within(domain, w->envdom);
 	if (!ok && w->refused[0] == '\0')
 		snprintf(w->refused, sizeof w->refused, "%s", domain);
 	return ok;
 }
 
-/* "uid 1005", "alias", "network", "bounce" or "unknown", for the log */
+static size_t
+link_name(const struct link *l, char *buf, size_t size)
+{
+	switch (l->injector) {
+	case INJ_UID:
+		return (size_t)snprintf(buf, size, "uid %lu",
+		    (unsigned long)l->uid);
+	case INJ_ALIAS: return (size_t)snprintf(buf, size, "alias");
+	case INJ_NETWORK: return (size_t)snprintf(buf, size, "network");
+	case INJ_BOUNCE: return (size_t)snprintf(buf, size, "bounce");
+	default: return (size_t)snprintf(buf, size, "unknown");
+	}
+}
+
+/*
+ * For the log: "uid 1005", "alias", "network", "bounce" or "unknown";
+ * a loopback client as "network (this host, ident NAME)"; a forward's
+ * chain as "uid 1005 < uid 1006 < network", the origin last.
+ */
 void
 rights_name(const struct who *w, char *buf, size_t size)
 {
-	switch (w->injector) {
-	case INJ_UID:
-		snprintf(buf, size, "uid %lu", (unsigned long)w->uid);
-		break;
-	case INJ_ALIAS: snprintf(buf, size, "alias"); break;
-	case INJ_NETWORK: snprintf(buf, size, "network"); break;
-	case INJ_BOUNCE: snprintf(buf, size, "bounce"); break;
-	default: snprintf(buf, size, "unknown"); break;
+	struct link top = { .injector = w->injector, .uid = w->uid };
+	size_t i, n, links = w->c.n ? w->c.n : 1;
+
+	n = link_name(w->c.n ? &w->c.l[0] : &top, buf, size);
+	if (n < size && w->c.n == 1 && w->c.smtp == SMTP_LOOPBACK)
+		n += (size_t)(w->c.info[0] != '\0' ?
+		    snprintf(buf + n, size - n, " (this host, ident %s)",
+		    w->c.info) : snprintf(buf + n, size - n,
+		    " (this host, no ident)"));
+	for (i = 1; i < links && n + 3 < size; i++) {
+		memcpy(buf + n, " < ", 4);
+		n += 3;
+		n += link_name(&w->c.l[i], buf + n, size - n);
 	}
+	if (n < size && w->c.overflow)
+		snprintf(buf + n, size - n, " < ...");
+	if (n < size && w->c.list)
+		snprintf(buf + n, size - n, " (a list post)");
 }

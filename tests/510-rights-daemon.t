@@ -68,7 +68,9 @@ csend
 is "$(signed_for)" "" "alice with From:, -f and a forged line of bob.example: not signed"
 ok "  handed on byte for byte" cmp "$Q" "$T/out/stdin"
 not_ok "  not by the fallback" grep -q fallback "$T/out/report"
-ok "  the daemon logged the refusal" dlog "not signed: control/dkimrights does not let uid 64101 sign as bob.example"
+# the forged line is read as a further link (a forward's), which narrows
+ok "  the daemon logged the refusal" dlog "not signed: control/dkimrights does not let uid 64101 < uid 0 sign as bob.example"
+mkmsg "$M/ab2" ceo@bob.example
 
 mkmsg "$M/b" bob@bob.example
 inject "$BOB" bob@bob.example "$M/b"
@@ -79,7 +81,7 @@ ok "  dkimpy verifies it" verify_dkimpy "$T/out/wire"
 # The same worker reads a changed file: new rights, no restart.
 w=$(dkimd_workers)
 printf '%s: alice.example bob.example\n%s: bob.example\n' "$ALICE" "$BOB" >"$R"
-inject "$ALICE" ceo@bob.example "$M/ab"
+inject "$ALICE" ceo@bob.example "$M/ab2"
 csend
 is "$(signed_for)" bob.example "bob.example granted to alice: the daemon sees the change"
 printf '%s: alice.example\n%s: bob.example\n' "$ALICE" "$BOB" >"$R"
@@ -110,7 +112,7 @@ ok "  naming the file and the line" grep -q 'control/dkimrights line 2: no colon
 not_ok "  not the fallback" grep -q fallback "$T/out/report"
 
 rm "$R"
-inject "$ALICE" ceo@bob.example "$M/ab"
+inject "$ALICE" ceo@bob.example "$M/ab2"
 csend
 got=$(signed_for)
 is "$got" bob.example "no rights file: signed as before"

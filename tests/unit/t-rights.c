@@ -124,7 +124,7 @@ main(void)
 	    strstr(why, "dkimrights line 3: no domain after 1008:") != NULL,
 	    "no domain: an error");
 	ok(rights("1005: a.example,b.example\n") == -1 &&
-	    strstr(why, "line 1: a.example,b.example is not a domain name or *")
+	    strstr(why, "line 1: a.example,b.example is not a domain name, * or forwarder")
 	    != NULL, "domains are separated by blanks, not commas");
 	ok(rights("1005: *.example.net\n") == -1 &&
 	    strstr(why, "line 1: *.example.net is not a domain") != NULL,
