@@ -27,7 +27,7 @@ ip link set lo up 2>/dev/null || skip_all "cannot bring up lo in the test's netw
 ! ss -ltnH 2>/dev/null | grep -qE ':(25|113) ' ||
 	skip_all "port 25 or 113 is in use: this is not a network namespace of the test's own"
 rights_users || skip_all "cannot make the test users in the private namespace"
-plan 50
+plan 52
 
 # Who sends: uids, and the name the ident answer gives.
 QMAILD_UID=$(id -u qmaild) QMAILD_GID=$(id -g qmaild)
@@ -156,6 +156,29 @@ relay_check
 ok "without -R and oidentd running: OK" \
 	has "^OK    relay: 127\.0\.0\.1 can relay through port 25 .*, and its mail names the local user: tcpserver pid $SMTPD asks the identd on 127\.0\.0\.1 port 113, which named root for this check"
 not_ok "  and no relay line FAILs" has '^FAIL  relay'
+# A user whom oidentd.conf lets spoof could answer with another's name.
+cp /etc/oidentd.conf "$T/oidentd.conf" 2>/dev/null || : >"$T/oidentd.conf"
+printf 'user %s {\n\tdefault {\n\t\tallow spoof\n\t}\n}\n' "$BOB" >>"$T/oidentd.conf"
+if mount --bind "$T/oidentd.conf" /etc/oidentd.conf 2>/dev/null; then
+	relay_check
+	ok "/etc/oidentd.conf allowing spoof: FAIL" \
+		has '^FAIL  relay: /etc/oidentd\.conf allows spoof: '
+	umount /etc/oidentd.conf
+else
+	skip 1 "cannot put a test /etc/oidentd.conf in place"
+fi
+# Another super-server (here tcpserver under another name): the identd
+# answers, but whether the server asks it is not known.
+stop_smtpd
+ln -s "$(command -v tcpserver)" "$T/smtpserver"
+"$T/smtpserver" -H -l host.example -u "$QMAILD_UID" -g "$QMAILD_GID" -x "$T/tcp.smtp.cdb" \
+	127.0.0.1 25 "$PY" "$TOP/tests/fake-smtpd.py" --home "$T/qmail" 2>>"$T/tcpserver.log" &
+SMTPD=$!
+kill_at_exit "$SMTPD"
+await_listen 25 || diag "smtpserver did not start"
+relay_check
+ok "no tcpserver found for port 25: WARN, cannot tell" \
+	has '^WARN  relay: 127\.0\.0\.1 can relay through port 25 .*no tcpserver for port 25 was found in /proc'
 smtpd 2525
 relay_check -S 2525
 ok "-S 2525: the same on another port" \
