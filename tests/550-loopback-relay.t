@@ -55,12 +55,12 @@ rules() {
 	printf '%s\n' "$@" >"$T/tcp.smtp"
 	tcprules "$T/tcp.smtp.cdb" "$T/tcp.smtp.tmp" <"$T/tcp.smtp"
 }
-# listening PORT: something listens on 127.0.0.1 PORT.
-listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
-# await_listen PORT: until something listens on PORT (5 s at most).
+# listening PORT [ADDRESS]: something listens on PORT (of ADDRESS).
+listening() { ss -ltnH "sport = :$1${2:+ and src $2}" 2>/dev/null | grep -q .; }
+# await_listen PORT [ADDRESS]: until something listens there (5 s at most).
 await_listen() {
 	_i=0
-	while ! listening "$1"; do
+	while ! listening "$1" "${2:-}"; do
 		[ "$_i" -lt 50 ] || return 1
 		sleep 0.1
 		_i=$((_i + 1))
@@ -88,11 +88,12 @@ stop_smtpd() {
 	wait "$SMTPD" 2>/dev/null
 	SMTPD=
 }
-# identd: oidentd in the foreground (-i), as a supervised service runs it,
-# with Debian's /etc/oidentd.conf (no user may spoof).
+# identd: oidentd as INSTALL's run file starts it: in the foreground (-i),
+# on 127.0.0.1, as nobody, with Debian's /etc/oidentd.conf (no user may
+# spoof).
 IDENTD=
 identd() {
-	oidentd -i -S 2>>"$T/oidentd.log" &
+	oidentd -i -S -a 127.0.0.1 -u nobody -g nogroup 2>>"$T/oidentd.log" &
 	IDENTD=$!
 	kill_at_exit "$IDENTD"
 	await_listen 113 || diag "oidentd did not start: $(cat "$T/oidentd.log")"
@@ -318,7 +319,11 @@ is "$(signed_for)" "" "alice's relayed mail without ident: not signed either"
 
 # From another address: the envelope rule as before, whatever the ident
 # answer says (it is the remote side's claim; here bob's, as alice).
+# The other host's identd: oidentd on 192.0.2.25.
 ip addr add 192.0.2.25/32 dev lo
+oidentd -i -S -a 192.0.2.25 -u nobody -g nogroup 2>>"$T/oidentd.log" &
+kill_at_exit $!
+await_listen 113 192.0.2.25 || diag "oidentd did not start on 192.0.2.25"
 stop_smtpd
 tcpserver -v -H -l host.example -u "$QMAILD_UID" -g "$QMAILD_GID" -x "$T/tcp.smtp.cdb" \
 	192.0.2.25 25 "$PY" "$TOP/tests/fake-smtpd.py" --home "$T/qmail" 2>>"$T/tcpserver.log" &
