@@ -8,7 +8,7 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 need_dns
-plan 48
+plan 49
 
 qmail_accounts
 echo "local=/test/" >"$T/dns.conf"
@@ -70,12 +70,14 @@ lacks "$T/out" "^FAIL  (rights|key)" "and no key or rights check FAILs"
 # The proposed file, written as it says: its lines pass the check. (Less
 # root's line: with "root: *" every domain is granted to someone.)
 grep -v '^root:' "$T/proposed" >"$H1/control/dkimrights"
+echo "nobody: forwarder" >>"$H1/control/dkimrights"
 chmod 0644 "$H1/control/dkimrights"
 chk written "$H1" alice.example
 chk written-bob "$H1" bob.example
 wait
 see written
 lacks "$T/out" "^FAIL  rights" "the proposed file has no FAIL"
+lacks "$T/out" "forwarder" "nor a trusted forwarder's line (WHO: forwarder)"
 has "$T/out" "^WARN  rights: dave\.example has a key, but no line of .*dkimrights grants it" "a domain no line grants: WARN"
 has "$T/out" "^      fix: add the user who sends its mail: USER: dave\.example$" "with the line to add"
 has "$T/out" "^OK    rights: .*dkimrights lets nobody sign as alice\.example$" "who may sign as the checked domain"

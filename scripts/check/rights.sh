@@ -290,7 +290,8 @@ check_rights() {
 		fi
 		bad=
 		for dd; do
-			[ "$dd" != '*' ] || continue
+			# "forwarder": WHO's forwards keep the rights below (qmail-dkim(8))
+			case $dd in '*' | forwarder) continue ;; esac
 			valid_domain "$dd" && continue
 			bad=1
 			case $dd in
@@ -320,7 +321,9 @@ check_rights() {
 			;;
 		esac
 		for dd; do
-			if [ "$dd" = '*' ]; then
+			if [ "$dd" = forwarder ]; then
+				continue
+			elif [ "$dd" = '*' ]; then
 				all=1
 			else
 				granted="$granted $dd"
