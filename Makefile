@@ -193,7 +193,7 @@ soak: deps
 #   make check-asan      qmail-dkim and the unit tests built with ASan+UBSan,
 #                        the whole prove suite run against that binary
 #   make check-valgrind  the end-to-end tests with qmail-dkim under valgrind
-#   make fuzz            both libFuzzer harnesses, FUZZ_SECONDS each, at once
+#   make fuzz            the libFuzzer harnesses, FUZZ_SECONDS each, at once
 #   make fuzz-regress    the harnesses over the seeds and past crashes only
 #   make lint            cppcheck and clang-tidy on qmail-dkim/*.c, shellcheck
 #                        on the scripts; non-zero on any finding
@@ -310,28 +310,38 @@ $(FUZZ_DIR)/fuzz-sign: fuzz/fuzz-sign.c fuzz/testkeys.h $(FUZZ_MODS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,--wrap=dkim_init \
 	  -Wl,--wrap=dkim_close -o $@ $< $(FUZZ_MODS) $(LIBS)
 
-FUZZERS = $(FUZZ_DIR)/fuzz-header $(FUZZ_DIR)/fuzz-sign
+$(FUZZ_DIR)/fuzz-chain: fuzz/fuzz-chain.c $(FUZZ_MODS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_MODS) $(LIBS)
+
+FUZZERS = $(FUZZ_DIR)/fuzz-header $(FUZZ_DIR)/fuzz-sign $(FUZZ_DIR)/fuzz-chain
 
 # Each harness grows its own corpus under build/fuzz from fuzz/seeds; a
 # crash leaves build/fuzz/crash-* (make it a file in fuzz/regress and a
 # test in tests/4NN).
 fuzz: deps
 	$(MAKE) $(FUZZERS)
-	mkdir -p $(FUZZ_DIR)/corpus-header $(FUZZ_DIR)/corpus-sign
+	mkdir -p $(FUZZ_DIR)/corpus-header $(FUZZ_DIR)/corpus-sign \
+	  $(FUZZ_DIR)/corpus-chain
 	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-header -max_total_time=$(FUZZ_SECONDS) \
 	  -max_len=65536 -timeout=10 -print_final_stats=1 \
 	  -artifact_prefix=$(FUZZ_DIR)/crash-header- \
 	  $(FUZZ_DIR)/corpus-header fuzz/seeds >$(FUZZ_DIR)/header.log 2>&1 & \
+	hp=$$!; \
+	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-chain -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=8192 -timeout=10 -print_final_stats=1 \
+	  -artifact_prefix=$(FUZZ_DIR)/crash-chain- \
+	  $(FUZZ_DIR)/corpus-chain fuzz/seeds-chain >$(FUZZ_DIR)/chain.log 2>&1 & \
+	cp=$$!; \
 	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-sign -max_total_time=$(FUZZ_SECONDS) \
 	  -max_len=262144 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	  -detect_leaks=0 \
 	  -artifact_prefix=$(FUZZ_DIR)/crash-sign- \
 	  $(FUZZ_DIR)/corpus-sign fuzz/seeds >$(FUZZ_DIR)/sign.log 2>&1; \
-	s=$$?; wait $$!; h=$$?; \
-	for f in header sign; do echo "== $$f"; \
+	s=$$?; wait $$hp; h=$$?; wait $$cp; c=$$?; \
+	for f in header chain sign; do echo "== $$f"; \
 	  grep -E '^(stat::|#[0-9]+ *DONE|==[0-9]+==|SUMMARY|invariant|verify)' \
 	    $(FUZZ_DIR)/$$f.log | tail -n 20; done; \
-	[ $$h -eq 0 ] && [ $$s -eq 0 ]
+	[ $$h -eq 0 ] && [ $$c -eq 0 ] && [ $$s -eq 0 ]
 
 # Replays the seeds and every past crash: seconds, no fuzzing (files, not
 # directories: given a directory, libFuzzer adds what it finds to it).
@@ -339,6 +349,7 @@ fuzz-regress: deps
 	$(MAKE) $(FUZZERS)
 	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-header fuzz/seeds/* fuzz/regress/*
 	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-sign -detect_leaks=0 fuzz/seeds/* fuzz/regress/*
+	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz-chain fuzz/seeds-chain/*
 
 # cppcheck and clang-tidy on the program, shellcheck on every script;
 # justified suppressions are in .cppcheck-suppressions and .clang-tidy.

@@ -145,9 +145,8 @@ smtpd_line(const char *p, const char *end, struct chain *c)
 	c->smtp = SMTP_UNREAD;
 	if (!eat(&p, end, "Received: from "))
 		return;
-	p += strcspn(p, " \n");		/* HOST: safeput, no blank */
-	if (p >= end)
-		return;
+	while (p < end && *p != ' ')	/* HOST: safeput, no blank */
+		p++;
 	if (eat(&p, end, " (HELO ")) {
 		close = memchr(p, ')', (size_t)(end - p));
 		if (close == NULL)

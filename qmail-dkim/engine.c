@@ -190,8 +190,12 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 	if (r == 0 && who.refused[0] != '\0') {
 		rights_name(&who, name, sizeof name);
 		v->kind = VERDICT_UNSIGNED;
-		snprintf(v->text, sizeof v->text, "control/dkimrights does "
-		    "not let %s sign as %s", name, who.refused);
+		if (rights_present())
+			snprintf(v->text, sizeof v->text, "control/dkimrights "
+			    "does not let %s sign as %s", name, who.refused);
+		else	/* a forward of mail from the network (rights.c) */
+			snprintf(v->text, sizeof v->text, "%s may not sign as "
+			    "%s: it came from the network", name, who.refused);
 		goto done;
 	}
 	if (r == 0) {

@@ -141,6 +141,7 @@ void rights_who(const char *hdr, size_t len, struct who *w);
 void rights_given(const struct link *l);	/* qmail-dkim-queue: the first
 				 * link, not in the header; NULL none */
 int rights_load(void);		/* -1 error, 0 no file, 1 loaded */
+int rights_present(void);	/* control/dkimrights is in force */
 int rights_check(struct who *w, const char *domain);	/* 1 may sign */
 void rights_name(const struct who *w, char *buf, size_t size);
 

@@ -392,6 +392,12 @@ fail:
 static struct link given;	/* qmail-dkim-queue's caller */
 static int given_set;
 
+int
+rights_present(void)
+{
+	return t.present;
+}
+
 /* Who queued the message, from the lines on top of hdr (chain.c). */
 void
 rights_who(const char *hdr, size_t len, struct who *w)
