@@ -76,7 +76,10 @@ tcpserver_for() {
 	for f in $(grep -l tcpserver /proc/[0-9]*/cmdline 2>/dev/null); do
 		pid=${f#/proc/}
 		pid=${pid%/cmdline}
-		if [ -n "$mynet" ] && [ "$(readlink "/proc/$pid/ns/net" 2>/dev/null)" != "$mynet" ]; then
+		# another network namespace's port 25 is not ours (a process
+		# of another user's, not root's to see, is taken as ours)
+		pnet=$(readlink "/proc/$pid/ns/net" 2>/dev/null) || pnet=
+		if [ -n "$mynet" ] && [ -n "$pnet" ] && [ "$pnet" != "$mynet" ]; then
 			continue
 		fi
 		tr '\0' '\n' <"$f" >"$work/cmdline" 2>/dev/null || continue
