@@ -147,7 +147,13 @@ ok "-R with oidentd running: still FAIL, tcpserver does not ask it" \
 	has '^FAIL  relay: .*cannot be attributed to a local user: tcpserver runs with -R, so it does not ask the identd'
 stop_identd
 
-# (b) tcpserver's ident lookups: without -R and with oidentd, attributable
+# (b) tcpserver's ident lookups: without -R and with oidentd, attributable.
+# A tcpserver -R on port 25 of another network namespace, older than ours
+# (so found first in /proc), is not taken for it.
+unshare --net tcpserver -R -H 0 25 true 2>/dev/null &
+DECOY=$!
+kill_at_exit "$DECOY"
+sleep 0.2
 smtpd
 relay_check
 ok "without -R but no identd: FAIL" \
@@ -156,7 +162,8 @@ identd
 relay_check
 ok "without -R and oidentd running: OK" \
 	has "^OK    relay: 127\.0\.0\.1 can relay through port 25 .*, and its mail names the local user: tcpserver pid $SMTPD asks the identd on 127\.0\.0\.1 port 113, which named root for this check"
-not_ok "  and no relay line FAILs" has '^FAIL  relay'
+not_ok "  and no relay line FAILs (another namespace's tcpserver -R is not ours)" has '^FAIL  relay'
+kill "$DECOY" 2>/dev/null
 # A user whom oidentd.conf lets spoof could answer with another's name.
 cp /etc/oidentd.conf "$T/oidentd.conf" 2>/dev/null || : >"$T/oidentd.conf"
 printf 'user %s {\n\tdefault {\n\t\tallow spoof\n\t}\n}\n' "$BOB" >>"$T/oidentd.conf"
