@@ -63,13 +63,13 @@ reply();
 close $s;
 '
 
-# tcpserver_for PORT: the tcpserver that serves PORT (or, for 25, smtp) in
-# this network namespace, read from /proc/PID/cmdline: its pid in
+# tcpserver_for PORT: the tcpserver that serves PORT (or, for 25, smtp) on
+# 127.0.0.1 (or on every address) in this network namespace, read from /proc/PID/cmdline: its pid in
 # $tcps_pid, its command line in $tcps_cmd, "1" in $tcps_noident when it
 # runs with -R (no ident lookups; -r, the default, asks), its tcprules cdb
 # (-x) in $tcps_rules. 1 when none is found.
 tcpserver_for() {
-	tcps_pid='' tcps_cmd='' tcps_noident='' tcps_rules=''
+	tcps_pid='' tcps_cmd='' tcps_noident='' tcps_rules='' tcps_port=$1
 	[ -d /proc/self ] || return 1
 	mynet=$(readlink /proc/self/ns/net 2>/dev/null) || mynet=
 	# shellcheck disable=SC2013 # /proc paths, no blanks
@@ -86,7 +86,7 @@ tcpserver_for() {
 		# ucspi-tcp's getopt string, and ucspi-tcp6's -I: options with
 		# an argument are c x t u g l b B I; then HOST PORT PROGRAM.
 		# shellcheck disable=SC2046 # two words
-		set -- $(awk -v want="$1" '
+		set -- $(awk -v want="$tcps_port" '
 			NR == 1 { n = split($0, p, "/"); if (p[n] != "tcpserver") exit; next }
 			state == 0 && $0 == "--" { state = 1; next }
 			state == 0 && /^-./ {
@@ -103,8 +103,10 @@ tcpserver_for() {
 				}
 				next
 			}
-			state <= 1 { state = 2; next }
+			state <= 1 { state = 2; host = $0; next }
 			state == 2 {
+				# the server the probe reached: on 127.0.0.1 or on all addresses
+				if (host != "0" && host != "0.0.0.0" && host != "::" && host !~ /^127\./ && host != "localhost") exit
 				if ($0 == want || (want == 25 && $0 == "smtp")) print (noident ? 1 : 0), (rules == "" ? "-" : rules)
 				exit
 			}' "$work/cmdline")
