@@ -54,6 +54,30 @@ own_domain(char *buf, size_t size)
 }
 
 /*
+ * control/dkimforwards: "origin", the default, signs a forward as its
+ * From: or envelope domain when every link of its chain may (rights.c);
+ * "host" signs every forward as this host's own domain instead, as large
+ * forwarders do, so that the signature says who passed it on.  -1 error,
+ * 0 origin, 1 host.
+ */
+static int
+forwards_as_host(void)
+{
+	char path[512], v[16];
+	int r;
+
+	snprintf(path, sizeof path, "%s/control/dkimforwards", control_home());
+	r = control_readline(path, v, sizeof v);
+	if (r == 1 && strcmp(v, "host") == 0)
+		return 1;
+	if (r == 1 && strcmp(v, "origin") != 0) {
+		why_set("%s: '%s' is neither origin nor host", path, v);
+		return -1;
+	}
+	return r == -1 ? -1 : 0;
+}
+
+/*
  * Another signer's DKIM-Signature field.  It is never in h= (policy.c
  * signs no DKIM-Signature, RFC 6376 5.4), so the library need not see
  * it; given one, libopendkim parses it as a signature and refuses the
@@ -139,7 +163,7 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 	struct keyset ks;
 	struct policy pol;
 	struct who who;
-	int r;
+	int r, as_host;
 
 	memset(v, 0, sizeof *v);
 	memset(&ks, 0, sizeof ks);
@@ -182,7 +206,19 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 	who.envdom = domains[1];
 	/* qmail-send queues bounces with no other sender */
 	who.env_bounce = is_bounce(sender);
-	r = keys_pick(domains, 2, allowed, &who, &ks);
+	r = as_host = who.c.n > 1 ? forwards_as_host() : 0;
+	if (r == 1) {	/* a forward, signed by this host for itself */
+		r = own_domain(fromdom, sizeof fromdom);
+		domains[0] = fromdom;
+		if (r == 0) {
+			give(v, VERDICT_UNSIGNED, "control/dkimforwards is host "
+			    "but control/me names no domain");
+			goto done;
+		}
+		if (r == 1)
+			r = keys_pick(domains, 1, allowed, NULL, &ks);
+	} else if (r == 0)
+		r = keys_pick(domains, 2, allowed, &who, &ks);
 	if (r == -1) {
 		give(v, VERDICT_DEFER, why);
 		goto done;
@@ -199,7 +235,8 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 		goto done;
 	}
 	if (r == 0) {
-		give(v, VERDICT_UNSIGNED,
+		give(v, VERDICT_UNSIGNED, as_host ? "no key for this host's "
+		    "own domain, which control/dkimforwards names" :
 		    "no key for the From: or envelope domain");
 		goto done;
 	}
@@ -219,6 +256,9 @@ engine_sign(struct msg *m, const char *sender, struct verdict *v)
 	else {
 		v->kind = VERDICT_SIGNED;
 		describe(&ks, &who, v->text, sizeof v->text);
+		if (as_host)
+			snprintf(v->text + strlen(v->text), sizeof v->text -
+			    strlen(v->text), " (forwarded: as this host)");
 		if (pol.note[0] != '\0')
 			snprintf(v->text + strlen(v->text), sizeof v->text -
 			    strlen(v->text), "; %s", pol.note);

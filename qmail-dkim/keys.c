@@ -512,7 +512,8 @@ keys_pick(const char *const *domains, size_t n, const char *sender,
 		return -1;
 	for (i = 0; i < n; i++)
 		for (d = domains[i]; d != NULL; d = domain_parent(d)) {
-			if (!allow_check(d, sender) || !rights_check(w, d))
+			if (!allow_check(d, sender) ||
+			    (w != NULL && !rights_check(w, d)))
 				continue;
 			r = keys_of(d, ks);
 			if (r != 0)

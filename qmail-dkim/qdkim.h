@@ -164,7 +164,8 @@ struct keyset {
 };
 int keys_pick(const char *const *domains, size_t n, const char *sender,
     struct who *w, struct keyset *ks);
-				/* -1 error, 0 no key, 1 found */
+				/* -1 error, 0 no key, 1 found; w NULL:
+				 * the host signs for itself */
 void keys_free(struct keyset *ks);	/* wipes and frees the keys' text */
 void keys_root(const char *dir);	/* DIR/DOMAIN/... instead */
 

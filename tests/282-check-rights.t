@@ -70,14 +70,12 @@ lacks "$T/out" "^FAIL  (rights|key)" "and no key or rights check FAILs"
 # The proposed file, written as it says: its lines pass the check. (Less
 # root's line: with "root: *" every domain is granted to someone.)
 grep -v '^root:' "$T/proposed" >"$H1/control/dkimrights"
-echo "nobody: forwarder" >>"$H1/control/dkimrights"
 chmod 0644 "$H1/control/dkimrights"
 chk written "$H1" alice.example
 chk written-bob "$H1" bob.example
 wait
 see written
 lacks "$T/out" "^FAIL  rights" "the proposed file has no FAIL"
-lacks "$T/out" "forwarder" "nor a trusted forwarder's line (WHO: forwarder)"
 has "$T/out" "^WARN  rights: dave\.example has a key, but no line of .*dkimrights grants it" "a domain no line grants: WARN"
 has "$T/out" "^      fix: add the user who sends its mail: USER: dave\.example$" "with the line to add"
 has "$T/out" "^OK    rights: .*dkimrights lets nobody sign as alice\.example$" "who may sign as the checked domain"
@@ -94,7 +92,7 @@ printf 'root: a.example\r\n' >>"$H3/control/dkimrights"
 chk syntax "$H3" a.example
 H4=$T/h4
 keys "$H4" a.example b.example
-printf '@qmail: *\n' >"$H4/control/dkimrights"
+printf '@qmail: *\nroot: forwarder\n' >"$H4/control/dkimrights"
 chk star "$H4" b.example
 wait
 see syntax
@@ -103,7 +101,7 @@ has "$T/out" "^FAIL  rights: .*dkimrights line 6: no colon in '1005 c\.example'"
 has "$T/out" "^FAIL  rights: .*dkimrights line 7: 'bad name' is not a user name, a uid or @group" "a WHO with a blank FAILs"
 has "$T/out" "^FAIL  rights: .*dkimrights line 8: 'A\.example' is not in lower case" "an upper-case domain FAILs"
 has "$T/out" "^      fix: write it as a\.example$" "with the fix"
-has "$T/out" "^FAIL  rights: .*dkimrights line 9: 'a_b\.example' is not a domain name or \*" "a bad domain FAILs"
+has "$T/out" "^FAIL  rights: .*dkimrights line 9: 'a_b\.example' is not a domain name, \* or forwarder" "a bad domain FAILs"
 has "$T/out" "^FAIL  rights: .*dkimrights line 10: no domain after 'z:'" "a line without domains FAILs"
 has "$T/out" "^WARN  rights: .*dkimrights line 11: there is no user no-such-user-qd" "an unknown user: WARN"
 has "$T/out" "^WARN  rights: .*dkimrights line 12: there is no group no-such-group-qd" "an unknown group: WARN"
@@ -114,6 +112,7 @@ has "$T/out" "^OK    rights: .*dkimrights lets root no-such-user-qd @no-such-gro
 see star
 lacks "$T/out" "^(WARN|FAIL)  rights" "* grants every domain"
 has "$T/out" "^OK    rights: .*dkimrights lets @qmail sign as b\.example$" "and says so"
+has "$T/out" "^OK    rights: trusted forwarders: root: " "forwarder is no domain: a trusted forwarder, named"
 
 # --- who can change the keys and the file -----------------------------------------------
 H5=$T/h5

@@ -21,7 +21,7 @@ command -v pgrep >/dev/null || skip_all "no pgrep (procps)"
 	skip_all "qmail-dkimd is linked statically: LD_PRELOAD cannot catch its syslog"
 . "${0%/*}/rights.sh"
 rights_users || skip_all "cannot make the test users in the private namespace"
-plan 127
+plan 150
 
 R=$T/qmail/control/dkimrights
 M=$T/m
@@ -138,6 +138,21 @@ both "carol forwarding bob's From: alice.example" ""
 inject qmaild ceo@carol.example "$M/net"
 forward "$CAROL" list@carol.example me@gmail.example
 both "carol forwarding a stranger's SMTP mail" ""
+
+# --- control/dkimforwards host: every forward signed as this host ----------------
+echo host >"$T/qmail/control/dkimforwards"
+inject qmaild ceo@alice.example "$M/net"
+forward "$ALICE" alice-info@alice.example me@gmail.example
+both "dkimforwards host: a stranger's mail forwarded, signed as the host" host.example
+ok "  the log says so" send_logged "signed: d=host.example s=default a=rsa-sha256 for uid 64101 < network (forwarded: as this host)\$"
+inject "$ALICE" alice@alice.example "$M/own"
+both "dkimforwards host: alice's own mail, no forward, as before" alice.example
+echo hosts >"$T/qmail/control/dkimforwards"
+forward "$ALICE" alice-info@alice.example me@gmail.example
+send
+ok "dkimforwards with a wrong value defers a forward" report_is_z
+ok "  naming the file and the value" grep -q "control/dkimforwards: 'hosts' is neither origin nor host" "$T/out/report"
+rm "$T/qmail/control/dkimforwards"
 
 # --- without control/dkimrights: only network-origin forwards lose ------------
 rm "$R"

@@ -9,7 +9,7 @@
 . "${0%/*}/lib.sh"
 QDKIMQ=${QDKIMQ:-$TOP/qmail-dkim/qmail-dkim-queue}
 [ -x "$QDKIMQ" ] || skip_all "qmail-dkim-queue is not built"
-plan 135
+plan 138
 
 MSG=$TOP/tests/msg/simple.eml
 KEYS=$T/home/.qmail-dkim
@@ -187,6 +187,29 @@ inject "$MSG"
 body_of >"$T/got"
 is "$(status)" 0 "a wrong policy file: queued"
 ok "a wrong policy file: unsigned, byte for byte" cmp "$T/got" "$MSG"
+
+# --- a forward through qmail-dkim-queue: the chain below it narrows -------
+# what a .qmail program such as forward(1) queues: DTLINE, then the
+# stored message with its own queue line (and qmail-smtpd's) on top
+setup
+user_key example.com s1
+{
+	printf 'Delivered-To: me-fwd@example.com\n'
+	printf 'Received: (qmail 4711 invoked by uid 1000); 7 Dec 2026 09:00:00 -0000\n'
+	cat "$MSG"
+} >"$T/fwd.eml"
+inject "$T/fwd.eml"
+is "$(status) $(sigs)" "0 1" "a forward of a local user's mail: queued, signed"
+{
+	printf 'Delivered-To: me-fwd@example.com\n'
+	printf 'Received: (qmail 4711 invoked from network); 7 Dec 2026 09:00:00 -0000\n'
+	printf 'Received: from mx.stranger.example (192.0.2.1)\n  by host.example with SMTP; 7 Dec 2026 09:00:00 -0000\n'
+	cat "$MSG"
+} >"$T/fwd.eml"
+inject "$T/fwd.eml"
+is "$(status) $(sigs)" "0 0" "a forward of mail from the network: queued, not signed"
+body_of >"$T/fwd.out"
+ok "  handed on byte for byte" cmp "$T/fwd.out" "$T/fwd.eml"
 
 # --- unsigned, byte for byte -------------------------------------------------
 setup

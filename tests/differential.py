@@ -77,7 +77,31 @@ POLICIES = {
                     "dkimoversignheaders": "From\n",
                     "dkimexpire": "31536000\n"},
 }
-POLICY_FILES = ("dkimcanon", "dkimsignheaders", "dkimoversignheaders", "dkimexpire")
+POLICIES["rights"] = {"dkimrights": "1000: example.com\n1001: forwarder\n"
+                                    "1002: xn--bcher-kva.test\nroot: *\n"}
+POLICY_FILES = ("dkimcanon", "dkimsignheaders", "dkimoversignheaders", "dkimexpire",
+                "dkimrights")
+
+# What qmail writes on top of a queue file (notqmail qmail-queue.c,
+# qmail-local.c mailforward, received.c), for the chain cases of "same":
+# each replaces a generated message's first line.
+Q = b"Received: (qmail 77 invoked %s); 1 Jan 2026 00:00:00 -0000\n"
+DT = b"Delivered-To: fwd@example.com\n"
+SMTPD = (b"Received: from localhost (HELO pc) (%s)\n"
+         b"  by host.example with SMTP; 1 Jan 2026 00:00:00 -0000\n")
+CHAIN_TOPS = [
+    ("local forward", Q % b"by uid 1000" + DT + Q % b"by uid 1000"),
+    ("another user's mail forwarded", Q % b"by uid 1000" + DT + Q % b"by uid 1002"),
+    ("network mail forwarded", Q % b"by uid 1000" + DT + Q % b"from network"
+     + SMTPD % b"192.0.2.1"),
+    ("trusted forwarder", Q % b"by uid 1001" + DT + Q % b"by uid 1000"),
+    ("qmail-inject again", Q % b"by uid 0" + Q % b"by uid 1000"),
+    ("loopback, ident root", Q % b"from network" + SMTPD % b"root@127.0.0.1"),
+    ("loopback, no ident", Q % b"from network" + SMTPD % b"127.0.0.1"),
+    ("another host", Q % b"from network" + SMTPD % b"nobody@192.0.2.7"),
+    ("list post", Q % b"by uid 1000" + b"Delivered-To: mailing list l@example.com\n"),
+    ("bounce forwarded", Q % b"by uid 1000" + DT + Q % b"for bounce"),
+]
 
 # the DKIM note of control/dkimreport, in the message record
 NOTE = rb"(?: DKIM (?:signed d=|not signed: )[^\0\n]*)?"
@@ -473,6 +497,14 @@ class Driver:
                     cases.append(("corpus/" + w[0], data, w[2] if len(w) > 2 else "x@nokey.test"))
         for m in msggen.messages(self.a.seed, self.a.count):
             cases.append((m.name + " [" + m.shape + "]", m.data, m.sender.decode("latin-1")))
+        # the chain cases: a forward's or a relay's lines on top instead
+        # of the first line, decided with and without control/dkimrights
+        gen = [c for c in cases if not c[0].startswith("corpus/")]
+        for k, (label, data, sender) in enumerate(gen[:4 * len(CHAIN_TOPS)]):
+            what, top = CHAIN_TOPS[k % len(CHAIN_TOPS)]
+            if data.startswith(b"Received: (qmail "):
+                data = data[data.index(b"\n") + 1:]
+            cases.append(("chain/%s, %s" % (what, label), top + data, sender))
         rounds = ["simple", "default", "mixed", "default", "lone", "bodyrelaxed"][:self.a.rounds]
         rng = random.Random(self.a.seed)
         ref = {}
@@ -487,6 +519,8 @@ class Driver:
             for j, i in enumerate(order):
                 pol = base if j % 3 else ("default" if base != "default" else "simple")
                 label, data, sender = cases[i]
+                if label.startswith("chain/") and j % 2:
+                    pol = "rights"
                 msgfile = os.path.join(self.msgdir, "%d.eml" % i)
                 if not os.path.exists(msgfile):
                     with open(msgfile, "wb") as f:
@@ -504,7 +538,10 @@ class Driver:
                         self.fail(where, data, sender, "qmail-dkimc fell back to qmail-dkim")
                     self.count("qmail-dkimc fell back to qmail-dkim")
                     continue
-                self.compare(where, data, sender, want, got)
+                verdict = self.compare(where, data, sender, want, got)
+                if label.startswith("chain/"):
+                    self.count("chain cases %s under %s" % (
+                        verdict, "control/dkimrights" if pol == "rights" else "no rights file"))
         if self.workers() != self.first_workers:
             self.failures += 1
             print("FAIL the qmail-dkimd worker changed: %s, then %s (a worker died, "
@@ -523,6 +560,12 @@ class Driver:
         vw = self.judge(data, ws, wr, wo)
         vg = self.judge(data, gs, gr, go)
         self.count("verdict %s" % vg[0])
+        self._compare(where, data, sender, want, got, vw, vg)
+        return vg[0]
+
+    def _compare(self, where, data, sender, want, got, vw, vg):
+        ws, wr, wo, _ = want
+        gs, gr, go, _ = got
         if vw[0] != vg[0]:
             self.fail(where, data, sender, "qmail-dkim: %s, qmail-dkimd: %s"
                       % (vw[0] if vw[0] != "broken" else vw[1],

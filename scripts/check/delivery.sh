@@ -10,14 +10,13 @@ have_dkimpy() {
 make_sample() {
 	[ ! -f "$work/sample" ] || return 0
 	now=$(LC_ALL=C date '+%a, %d %b %Y %H:%M:%S %z')
-	# "from network", and qmail-smtpd's line for a client on another host
-	# (received.c): control/dkimrights lets such mail sign for its
-	# envelope sender's domain, so the test signs whoever runs the check.
-	# The first three lines are qmail-queue's and qmail-smtpd's.
+	# "from network", from another host (qmail-smtpd's line, notqmail
+	# received.c): control/dkimrights lets such mail sign for its
+	# envelope sender's domain, so the test signs whoever runs the check
 	cat >"$work/sample" <<EOF
 Received: (qmail $$ invoked from network); $now
-Received: from unknown (HELO $prog) (192.0.2.1)
-  by localhost with SMTP; $now
+Received: from check.example.net (HELO check) (192.0.2.1)
+  by $domain with SMTP; $now
 From: $prog <postmaster@$domain>
 To: <check@example.net>
 Subject: $prog test message

@@ -250,7 +250,7 @@ check_rights() {
 			;;
 		esac
 	fi
-	n=0 all='' granted='' whos=''
+	n=0 all='' granted='' whos='' forwarders=''
 	while IFS= read -r line || [ -n "$line" ]; do
 		n=$((n + 1))
 		line=${line%%#*}
@@ -290,7 +290,6 @@ check_rights() {
 		fi
 		bad=
 		for dd; do
-			# "forwarder": WHO's forwards keep the rights below (qmail-dkim(8))
 			case $dd in '*' | forwarder) continue ;; esac
 			valid_domain "$dd" && continue
 			bad=1
@@ -300,8 +299,8 @@ check_rights() {
 				fix "write it as $(printf '%s\n' "$dd" | tr '[:upper:]' '[:lower:]')"
 				;;
 			*)
-				fail "rights: $rights line $n: '$dd' is not a domain name or *"
-				fix "write domain names, such as example.com, or * for all"
+				fail "rights: $rights line $n: '$dd' is not a domain name, * or forwarder"
+				fix "write domain names, such as example.com, * for all, or forwarder for a trusted forwarder (qmail-dkim(8))"
 				;;
 			esac
 		done
@@ -322,6 +321,7 @@ check_rights() {
 		esac
 		for dd; do
 			if [ "$dd" = forwarder ]; then
+				forwarders="$forwarders $w"
 				continue
 			elif [ "$dd" = '*' ]; then
 				all=1
@@ -343,5 +343,8 @@ check_rights() {
 	fi
 	if [ -n "$kdomain" ] && [ -n "$whos" ]; then
 		ok "rights: $rights lets${whos} sign as $kdomain"
+	fi
+	if [ -n "$forwarders" ]; then
+		ok "rights: trusted forwarders:${forwarders}: what they forward is signed with the rights of whoever queued it first"
 	fi
 }
