@@ -54,6 +54,15 @@ commands.c, control.c and qmail.c (the same in qmail 1.03 and netqmail
     anything else; end of input: exit 1.
 Not copied: control/databytes and DATABYTES, control/localiphost (and so
 ipme), control/morercpthosts.cdb, control/timeoutsmtpd (no timeouts).
+
+The lines followed, in notqmail's tree as of commit a7012e4:
+qmail-smtpd.c 41-56 (the answers), 84-88 dohelo, 96-131 setup, 136-194
+addrparse, 196-213 bmfcheck and addrallowed, 221-261 HELO EHLO RSET MAIL
+RCPT, 288-347 blast, 350-361 acceptmessage, 363-390 smtp_data, 392-416
+the command table and main; received.c 9-36 issafe and safeput, 43-74
+received; rcpthosts.c 17-62; commands.c 10-42; control.c control_init,
+control_rldef, control_readline, control_readfile; qmail.c 23-64
+qmail_open, 81-89 qmail_from, 108-159 qmail_close; date822fmt.c 10-30.
 """
 import argparse
 import os
