@@ -182,7 +182,7 @@ soak: deps
 	$(MAKE) all units
 	@seed=$${SOAK_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
 	echo "make soak: $(SOAK_N) messages, seed $$seed"; \
-	GEN_N=$(SOAK_N) GEN_SEED=$$seed GEN_CORPUS_OUT=$(CURDIR)/tests/corpus \
+	GEN_N=$(SOAK_N) GEN_SEED=$$seed GEN_CORPUS_OUT=$(CURDIR)/tests/corpus GEN_REFERENCE=1 \
 	  $(PROVE) -v tests/430-generated.t
 
 .PHONY: soak

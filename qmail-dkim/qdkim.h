@@ -93,6 +93,7 @@ struct header {
 	struct field *f;
 	size_t n;
 	size_t from;		/* index of the one From field */
+	int blank_line;		/* a continuation line of white space only */
 };
 int header_parse(const char *hdr, size_t len, struct header *h,
     const char **reason);	/* -1 error, 0 unsignable, 1 ok */
