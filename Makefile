@@ -55,7 +55,7 @@ PROGS = qmail-dkim/qmail-dkim qmail-dkim/qmail-dkimd qmail-dkim/qmail-dkimc \
         qmail-dkim/qmail-dkim-queue
 # what qmail-dkimc needs: no libopendkim, no OpenSSL
 FRONT = $(patsubst %,qmail-dkim/%.o,why io report log control normalize \
-          message spool handoff relay wire)
+          message spool handoff relay wire sigcache)
 UNIT  = $(patsubst %.c,%,$(wildcard tests/unit/t-*.c))
 
 all: $(PROGS)

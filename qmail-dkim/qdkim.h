@@ -226,6 +226,17 @@ int wire_request(int s, int *fd, char *sender, size_t size);
 int wire_reply(int s, const struct verdict *v);
 int wire_answer(int s, struct verdict *v);	/* -1: sign it here */
 
+/* sigcache.c: qmail-dkimd's signatures, kept for a queue file's next
+ * delivery while nothing that decided them has changed */
+struct stat;
+struct timespec;
+void sigcache_note(const char *path);	/* a file the verdict is read from */
+void sigcache_begin(void);	/* notes from here on, for one message */
+int sigcache_find(const struct stat *st, off_t start, const char *sender,
+    struct verdict *v);		/* 1: v is the kept verdict */
+void sigcache_store(const struct stat *st, off_t start, const char *sender,
+    const struct verdict *v, const struct timespec *began);
+
 /* log.c: one syslog line per delivery */
 void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warning(const char *fmt, ...)

@@ -20,6 +20,8 @@
  * Each request is what qmail-dkim would do with the message (engine.c),
  * with the same control files, read afresh each time: a new key, a new
  * selector or a new policy applies to the next message, no reload.
+ * Another delivery of a queue file already signed gets the same
+ * signatures while none of what made them has changed (sigcache.c).
  * control/dkimrights is looked at each time too; its table, names
  * resolved, is kept while the file is unchanged (rights.c).  Who sent
  * the message is read from the queue file, never from the request.
@@ -95,6 +97,8 @@ serve(int c)
 	struct msg m;
 	struct verdict v;
 	struct stat st;
+	struct timespec began;
+	off_t start;
 	int fd, r;
 
 	/* a reason left from the last request must not pass for this one's */
@@ -110,8 +114,13 @@ serve(int c)
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		v.kind = VERDICT_LOCAL;
 		snprintf(v.text, sizeof v.text, "not a regular file");
+	} else if ((start = lseek(fd, 0, SEEK_CUR)) != -1 &&
+	    sigcache_find(&st, start, sender, &v)) {
+		/* signed for an earlier delivery of this queue file */
 	} else {
 		alarm(REQUEST_SECONDS);
+		clock_gettime(CLOCK_REALTIME, &began);
+		sigcache_begin();
 		r = msg_open(&m, fd);
 		if (r == -1) {
 			v.kind = VERDICT_DEFER;
@@ -121,6 +130,7 @@ serve(int c)
 			snprintf(v.text, sizeof v.text, "empty message");
 		} else
 			engine_sign(&m, sender, &v);
+		sigcache_store(&st, m.start, sender, &v, &began);
 		alarm(0);
 	}
 	if (wire_reply(c, &v) == -1 && v.kind == VERDICT_SIGNED) {
