@@ -16,8 +16,8 @@
  *  - every file the verdict was read from, found or not: each control
  *    file (control.c notes them all), the key directories and keys
  *    (keys.c), control/dkimrights (rights.c), and the user database the
- *    rights are resolved with; each by device, inode, size, mode, mtime
- *    and ctime;
+ *    rights are resolved with; and every control/dkim* file, read or
+ *    not; each by device, inode, size, mode, mtime and ctime;
  *  - the time: not older than an hour, nor than an eighth of x= - t=.
  *
  * A file changed in the same clock tick as it was read would keep its
@@ -28,6 +28,7 @@
  * Bounded: CACHE_BYTES in all, least recently used out first.  Only
  * qmail-dkimd keeps one; each worker its own.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,32 @@ deps_clear(void)
 	too_many = 0;
 }
 
+/*
+ * Every control/dkim* file, read or not: one a reader does not note
+ * (or a setting added later) still takes the kept verdicts with it when
+ * it changes.
+ */
+static void
+note_dkim_files(void)
+{
+	char path[512];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof path, "%s/control", control_home());
+	dir = opendir(path);
+	if (dir == NULL) {
+		too_many = 1;	/* nothing to go by: keep nothing */
+		return;
+	}
+	while ((d = readdir(dir)) != NULL)
+		if (strncmp(d->d_name, "dkim", 4) == 0 &&
+		    (size_t)snprintf(path, sizeof path, "%s/control/%s",
+		    control_home(), d->d_name) < sizeof path)
+			sigcache_note(path);
+	closedir(dir);
+}
+
 void
 sigcache_begin(void)
 {
@@ -158,6 +185,7 @@ sigcache_begin(void)
 	recording = 1;
 	for (i = 0; userdb[i] != NULL; i++)
 		sigcache_note(userdb[i]);
+	note_dkim_files();
 }
 
 static void

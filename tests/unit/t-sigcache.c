@@ -71,9 +71,20 @@ main(void)
 	struct timespec ts[2];
 	struct verdict v;
 	char tmpl[] = "/tmp/t-sigcache.XXXXXX";
+	char home[] = "/tmp/t-sigcache-home.XXXXXX", ctl[64], dkimx[64];
+	int fd2;
 	time_t now;
 	int fd;
 
+	/* a qmail home with one control file no reader notes */
+	if (mkdtemp(home) == NULL)
+		return 1;
+	setenv("QMAILDKIM_HOME", home, 1);
+	snprintf(ctl, sizeof ctl, "%s/control", home);
+	snprintf(dkimx, sizeof dkimx, "%s/control/dkimx", home);
+	if (mkdir(ctl, 0700) == -1 || (fd = creat(dkimx, 0600)) == -1)
+		return 1;
+	close(fd);
 	fd = mkstemp(tmpl);
 	snprintf(dep, sizeof dep, "%s", tmpl);
 	if (fd == -1 || write(fd, "a\n", 2) != 2)
@@ -105,6 +116,17 @@ main(void)
 	other.st_nlink = 0;
 	ok(found(&other, 0, "a@example.com") == 0, "unlinked: not found");
 	ok(found(&st, 0, "a@example.com") == 1, "still there for the same");
+	fd2 = open(dkimx, O_WRONLY | O_APPEND);
+	ok(fd2 != -1 && write(fd2, "x", 1) == 1 &&
+	    found(&st, 0, "a@example.com") == 0,
+	    "a control/dkim* file no one read changed: gone");
+	close(fd2);
+	store(&st, "a@example.com", sig, now);
+	ok(found(&st, 0, "a@example.com") == 0,
+	    "  and none is kept while it is that new");
+	unlink(dkimx);
+	store(&st, "a@example.com", sig, now);
+	ok(found(&st, 0, "a@example.com") == 1, "  deleted: kept again, its absence noted");
 
 	/* a file it was read from changes */
 	if (write(fd, "b", 1) != 1)
@@ -146,5 +168,7 @@ main(void)
 	store(&st, "a@example.com", "DKIM-Signature: v=1; t=1000; x=1004; "
 	    "b=y\n", now);
 	ok(found(&st, 0, "a@example.com") == 0, "x= - t= under 8 s: not kept");
+	rmdir(ctl);
+	rmdir(home);
 	return done();
 }
