@@ -166,12 +166,19 @@ clean:
 .PHONY: all units deps deps-demo check check-quick check-full demo install uninstall clean
 
 # make bench: qmail-dkim beside dkimpy, Mail::DKIM and the machine's limits,
-# one table and a plot in bench/out/ (bench/bench.sh).  Not part of check.
+# one table and a plot in bench/out/ (bench/bench.sh); then the newsletter
+# case, one queue file to many recipients (bench/newsletter.sh, also alone
+# as make bench-newsletter).  Not part of check.
 bench: deps
 	$(MAKE) all units
 	BENCH_LIBS='$(LIBS)' sh bench/bench.sh
+	$(MAKE) bench-newsletter
 
-.PHONY: bench
+bench-newsletter: all
+	mkdir -p bench/out
+	sh bench/newsletter.sh | tee bench/out/newsletter.txt
+
+.PHONY: bench bench-newsletter
 
 # make soak: tests/430 with SOAK_N generated messages and a new seed, which
 # it prints (SOAK_SEED=S repeats a run); each message that fails becomes a
