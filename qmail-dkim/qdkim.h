@@ -230,8 +230,12 @@ int wire_answer(int s, struct verdict *v);	/* -1: sign it here */
  * delivery while nothing that decided them has changed */
 struct stat;
 struct timespec;
+int sigcache_init(void);	/* qmail-dkimd, before its workers; -1 none */
 void sigcache_note(const char *path);	/* a file the verdict is read from */
 void sigcache_begin(void);	/* notes from here on, for one message */
+int sigcache_claim(int fd, const struct stat *st,
+    const struct timespec *began);	/* 1: held, sigcache_release it */
+void sigcache_release(int fd);
 int sigcache_find(const struct stat *st, off_t start, const char *sender,
     struct verdict *v);		/* 1: v is the kept verdict */
 void sigcache_store(const struct stat *st, off_t start, const char *sender,

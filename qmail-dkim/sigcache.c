@@ -25,14 +25,23 @@
  * nothing is stored unless the queue file and every file read had not
  * changed for CACHE_SETTLE seconds before signing began.
  *
- * Bounded: CACHE_BYTES in all, least recently used out first.  Only
- * qmail-dkimd keeps one; each worker its own.
+ * The store is one piece of shared memory that qmail-dkimd makes before
+ * it starts its workers (sigcache_init), CACHE_BYTES in slots of SLOT
+ * bytes, the least recently used reused first, behind a robust
+ * process-shared mutex: a worker killed while it holds it leaves the
+ * store emptied, not half written.  So that concurrent deliveries of one
+ * file are signed once, not once by each worker, the worker that signs
+ * a settled queue file holds flock(2) on it meanwhile (sigcache_claim),
+ * and the others wait for it, then find its signatures.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,47 +49,102 @@
 #include "qdkim.h"
 
 #define CACHE_BYTES (4 * 1024 * 1024)
-#define CACHE_ENTRIES 1024
+#define SLOT 8192
+#define SLOTS (CACHE_BYTES / SLOT)
 #define CACHE_SETTLE 2		/* seconds */
 #define CACHE_AGE 3600		/* seconds */
+#define CLAIM_WAIT_MS 10000	/* then sign without the claim */
 #define DEPS_MAX 64
+#define SENDER_MAX 1024
 
 /* what a file's stat(2) says, or that there is none */
 struct seen {
-	char *path;
 	dev_t dev;
 	ino_t ino;
 	off_t size;
 	struct timespec mtime, ctime;
+	size_t path;		/* offset of its path in the slot's data */
 	int found;
 	mode_t mode;
 };
 
-struct entry {
-	int used;
-	unsigned long long last;	/* for LRU */
+struct slot {
+	unsigned long long last;	/* for LRU; 0: empty */
 	dev_t dev;
 	ino_t ino;
 	off_t size, start;
 	struct timespec mtime, ctime;
-	char *sender;
 	time_t made, ttl;
-	struct seen *deps;
-	size_t ndeps, bytes;
-	struct verdict v;	/* kind, text, sighdr, siglen, any_cr */
+	size_t siglen, sigoff, ndeps;
+	int kind, any_cr;
+	char text[512];
+	char sender[SENDER_MAX];
+	/* ndeps struct seen, their paths, then the fields */
+	_Alignas(16) char data[SLOT - 2048 - 256];
 };
 
-static struct entry cache[CACHE_ENTRIES];
-static size_t total;
-static unsigned long long clock_use;
+struct store {
+	pthread_mutex_t lock;
+	unsigned long long clock;
+	struct slot slot[SLOTS];
+};
 
+static struct store *store;
+
+/* the files noted for the message being signed, in this worker */
+struct dep {
+	char *path;
+	struct seen s;
+};
 static int recording;
-static struct seen deps[DEPS_MAX];
+static struct dep deps[DEPS_MAX];
 static size_t ndeps;
 static int too_many;
 
 /* the accounts rights.c resolves names with (getpwnam, getgrnam) */
 static const char *const userdb[] = { "/etc/passwd", "/etc/group", NULL };
+
+/* -1 when there is no store to be had: then nothing is kept. */
+int
+sigcache_init(void)
+{
+	pthread_mutexattr_t a;
+	void *p;
+
+	p = mmap(NULL, sizeof *store, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	if (pthread_mutexattr_init(&a) != 0 ||
+	    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) != 0 ||
+	    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) != 0 ||
+	    pthread_mutex_init(&((struct store *)p)->lock, &a) != 0) {
+		munmap(p, sizeof *store);
+		return -1;
+	}
+	pthread_mutexattr_destroy(&a);
+	store = p;
+	return 0;
+}
+
+static int
+lock(void)
+{
+	int r = pthread_mutex_lock(&store->lock);
+
+	if (r == EOWNERDEAD) {
+		/* its holder died: what it was writing cannot be trusted */
+		memset(store->slot, 0, sizeof store->slot);
+		r = pthread_mutex_consistent(&store->lock);
+	}
+	return r == 0 ? 0 : -1;
+}
+
+static void
+unlock(void)
+{
+	pthread_mutex_unlock(&store->lock);
+}
 
 static void
 look(const char *path, struct seen *s)
@@ -130,7 +194,7 @@ sigcache_note(const char *path)
 		too_many = 1;
 		return;
 	}
-	look(path, &deps[ndeps]);
+	look(path, &deps[ndeps].s);
 	deps[ndeps].path = strdup(path);
 	if (deps[ndeps].path == NULL) {
 		too_many = 1;
@@ -148,6 +212,7 @@ deps_clear(void)
 		free(deps[i].path);
 	ndeps = 0;
 	too_many = 0;
+	recording = 0;
 }
 
 /*
@@ -188,26 +253,32 @@ sigcache_begin(void)
 	note_dkim_files();
 }
 
-static void
-drop(struct entry *e)
+static int
+same_file(const struct slot *e, const struct stat *st, off_t start,
+    const char *sender)
 {
-	size_t i;
-
-	for (i = 0; i < e->ndeps; i++)
-		free(e->deps[i].path);
-	free(e->deps);
-	free(e->sender);
-	free(e->v.sighdr);
-	total -= e->bytes;
-	memset(e, 0, sizeof *e);
+	return e->last != 0 && e->dev == st->st_dev && e->ino == st->st_ino &&
+	    e->size == st->st_size && e->start == start &&
+	    ts_eq(e->mtime, st->st_mtim) && ts_eq(e->ctime, st->st_ctim) &&
+	    strcmp(e->sender, sender) == 0;
 }
 
+/* Whether everything the slot was made from is as it was; store locked. */
 static int
-same_file(const struct entry *e, const struct stat *st, off_t start)
+still_true(const struct slot *e, time_t t)
 {
-	return e->dev == st->st_dev && e->ino == st->st_ino &&
-	    e->size == st->st_size && e->start == start &&
-	    ts_eq(e->mtime, st->st_mtim) && ts_eq(e->ctime, st->st_ctim);
+	const struct seen *s = (const struct seen *)e->data;
+	struct seen now;
+	size_t j;
+
+	if (t < e->made || t - e->made > e->ttl)
+		return 0;
+	for (j = 0; j < e->ndeps; j++) {
+		look(e->data + s[j].path, &now);
+		if (!seen_same(&s[j], &now))
+			return 0;
+	}
+	return 1;
 }
 
 /*
@@ -218,40 +289,36 @@ int
 sigcache_find(const struct stat *st, off_t start, const char *sender,
     struct verdict *v)
 {
-	struct seen now;
-	struct entry *e;
+	struct slot *e;
 	time_t t = time(NULL);
-	size_t i, j;
+	size_t i;
+	int r = 0;
 
-	if (st->st_nlink == 0)
+	if (store == NULL || st->st_nlink == 0 || lock() == -1)
 		return 0;
-	for (i = 0; i < CACHE_ENTRIES; i++) {
-		e = &cache[i];
-		if (!e->used || !same_file(e, st, start) ||
-		    strcmp(e->sender, sender) != 0)
+	for (i = 0; i < SLOTS; i++) {
+		e = &store->slot[i];
+		if (!same_file(e, st, start, sender))
 			continue;
-		if (t < e->made || t - e->made > e->ttl) {
-			drop(e);
-			return 0;
+		if (!still_true(e, t)) {
+			e->last = 0;
+			break;
 		}
-		for (j = 0; j < e->ndeps; j++) {
-			look(e->deps[j].path, &now);
-			if (!seen_same(&e->deps[j], &now)) {
-				drop(e);
-				return 0;
-			}
-		}
-		*v = e->v;
-		v->sighdr = malloc(e->v.siglen);
-		if (v->sighdr == NULL) {
-			memset(v, 0, sizeof *v);
-			return 0;
-		}
-		memcpy(v->sighdr, e->v.sighdr, e->v.siglen);
-		e->last = ++clock_use;
-		return 1;
+		memset(v, 0, sizeof *v);
+		v->sighdr = malloc(e->siglen);
+		if (v->sighdr == NULL)
+			break;
+		memcpy(v->sighdr, e->data + e->sigoff, e->siglen);
+		v->siglen = e->siglen;
+		v->kind = e->kind;
+		v->any_cr = e->any_cr;
+		memcpy(v->text, e->text, sizeof v->text);
+		e->last = ++store->clock;
+		r = 1;
+		break;
 	}
-	return 0;
+	unlock();
+	return r;
 }
 
 /* The number after tag (as "; t=") in the first signature, or -1. */
@@ -289,38 +356,97 @@ lifetime(const char *sig, size_t len)
 	return t == -1 || x <= t ? -1 : (time_t)(x - t);
 }
 
-/* the least recently used entry, or NULL when none is */
-static struct entry *
-lru(void)
-{
-	struct entry *old = NULL;
-	size_t i;
-
-	for (i = 0; i < CACHE_ENTRIES; i++)
-		if (cache[i].used && (old == NULL || cache[i].last < old->last))
-			old = &cache[i];
-	return old;
-}
-
-/* an empty entry, the least recently used one if need be */
-static struct entry *
-slot(void)
-{
-	struct entry *e;
-	size_t i;
-
-	for (i = 0; i < CACHE_ENTRIES; i++)
-		if (!cache[i].used)
-			return &cache[i];
-	e = lru();
-	drop(e);
-	return e;
-}
-
 static int
 settled(struct timespec ctime, const struct timespec *began)
 {
 	return ctime.tv_sec < began->tv_sec - CACHE_SETTLE;
+}
+
+/*
+ * Before signing a queue file whose signatures would be kept: flock(2)
+ * on it, waiting while another worker holds it (it is signing the same
+ * file, and will have kept its signatures when it lets go).  1 held:
+ * sigcache_release after sigcache_store; 0 not held.
+ */
+int
+sigcache_claim(int fd, const struct stat *st, const struct timespec *began)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i;
+
+	if (store == NULL || st->st_nlink == 0 || !settled(st->st_ctim, began))
+		return 0;
+	for (i = 0; i < CLAIM_WAIT_MS; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 1;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return 0;
+		nanosleep(&ms, NULL);
+	}
+	return 0;
+}
+
+void
+sigcache_release(int fd)
+{
+	flock(fd, LOCK_UN);
+}
+
+/* the least recently used slot, emptied; store locked */
+static struct slot *
+slot_free(void)
+{
+	struct slot *old = &store->slot[0];
+	size_t i;
+
+	for (i = 0; i < SLOTS; i++) {
+		if (store->slot[i].last == 0)
+			return &store->slot[i];
+		if (store->slot[i].last < old->last)
+			old = &store->slot[i];
+	}
+	old->last = 0;
+	return old;
+}
+
+/* Writes the entry into e (empty); 0 when it does not fit. */
+static int
+fill(struct slot *e, const struct stat *st, off_t start, const char *sender,
+    const struct verdict *v, time_t made, time_t ttl)
+{
+	struct seen *s = (struct seen *)e->data;
+	size_t i, n, off = ndeps * sizeof *s;
+
+	if (off > sizeof e->data)
+		return 0;
+	for (i = 0; i < ndeps; i++) {
+		n = strlen(deps[i].path) + 1;
+		if (n > sizeof e->data - off)
+			return 0;
+		s[i] = deps[i].s;
+		s[i].path = off;
+		memcpy(e->data + off, deps[i].path, n);
+		off += n;
+	}
+	if (v->siglen > sizeof e->data - off)
+		return 0;
+	memcpy(e->data + off, v->sighdr, v->siglen);
+	e->sigoff = off;
+	e->siglen = v->siglen;
+	e->ndeps = ndeps;
+	e->kind = v->kind;
+	e->any_cr = v->any_cr;
+	memcpy(e->text, v->text, sizeof e->text);
+	snprintf(e->sender, sizeof e->sender, "%s", sender);
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->size = st->st_size;
+	e->start = start;
+	e->mtime = st->st_mtim;
+	e->ctime = st->st_ctim;
+	e->made = made;
+	e->ttl = ttl;
+	return 1;
 }
 
 /*
@@ -331,61 +457,32 @@ void
 sigcache_store(const struct stat *st, off_t start, const char *sender,
     const struct verdict *v, const struct timespec *began)
 {
-	struct entry *e;
-	size_t i, bytes;
-	time_t ttl;
+	struct slot *e;
+	time_t ttl = 0;
+	size_t i;
+	int keep;
 
-	recording = 0;
-	for (i = 0; i < CACHE_ENTRIES; i++)	/* this one's is out of date */
-		if (cache[i].used && same_file(&cache[i], st, start) &&
-		    strcmp(cache[i].sender, sender) == 0)
-			drop(&cache[i]);
-	if (v->kind != VERDICT_SIGNED || too_many || st->st_nlink == 0 ||
-	    !settled(st->st_ctim, began))
-		goto out;
-	for (i = 0; i < ndeps; i++)
-		if (deps[i].found && !settled(deps[i].ctime, began))
-			goto out;
-	ttl = lifetime(v->sighdr, v->siglen);
-	if (ttl == -1 || (ttl > 0 && ttl / 8 < 1))
-		goto out;
-	ttl = ttl > 0 && ttl / 8 < CACHE_AGE ? ttl / 8 : CACHE_AGE;
-	bytes = sizeof *e + v->siglen + strlen(sender) + 1 +
-	    ndeps * sizeof *deps;
-	for (i = 0; i < ndeps; i++)
-		bytes += strlen(deps[i].path) + 1;
-	if (bytes > CACHE_BYTES / 8)
-		goto out;
-	while (total + bytes > CACHE_BYTES && (e = lru()) != NULL)
-		drop(e);
-	e = slot();
-	e->v = *v;
-	e->v.sighdr = malloc(v->siglen);
-	e->sender = strdup(sender);
-	e->deps = malloc(ndeps * sizeof *deps);
-	if (e->v.sighdr == NULL || e->sender == NULL || e->deps == NULL) {
-		free(e->v.sighdr);
-		free(e->sender);
-		free(e->deps);
-		memset(e, 0, sizeof *e);
-		goto out;
+	keep = store != NULL && v->kind == VERDICT_SIGNED && !too_many &&
+	    st->st_nlink > 0 && settled(st->st_ctim, began) &&
+	    strlen(sender) < SENDER_MAX;
+	for (i = 0; keep && i < ndeps; i++)
+		if (deps[i].s.found && !settled(deps[i].s.ctime, began))
+			keep = 0;
+	if (keep) {
+		ttl = lifetime(v->sighdr, v->siglen);
+		keep = ttl == 0 || ttl / 8 >= 1;
+		ttl = ttl > 0 && ttl / 8 < CACHE_AGE ? ttl / 8 : CACHE_AGE;
 	}
-	memcpy(e->v.sighdr, v->sighdr, v->siglen);
-	memcpy(e->deps, deps, ndeps * sizeof *deps);
-	e->ndeps = ndeps;
-	ndeps = 0;		/* the paths are the entry's now */
-	e->used = 1;
-	e->last = ++clock_use;
-	e->dev = st->st_dev;
-	e->ino = st->st_ino;
-	e->size = st->st_size;
-	e->start = start;
-	e->mtime = st->st_mtim;
-	e->ctime = st->st_ctim;
-	e->made = began->tv_sec;
-	e->ttl = ttl;
-	e->bytes = bytes;
-	total += bytes;
-out:
+	if (store != NULL && lock() == 0) {
+		for (i = 0; i < SLOTS; i++)	/* this one's is out of date */
+			if (same_file(&store->slot[i], st, start, sender))
+				store->slot[i].last = 0;
+		if (keep) {
+			e = slot_free();
+			if (fill(e, st, start, sender, v, began->tv_sec, ttl))
+				e->last = ++store->clock;
+		}
+		unlock();
+	}
 	deps_clear();
 }

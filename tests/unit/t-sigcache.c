@@ -76,6 +76,8 @@ main(void)
 	time_t now;
 	int fd;
 
+	ok(found(&st, 0, "a@example.com") == 0, "no store yet: nothing found");
+	ok(sigcache_init() == 0, "the shared store is made");
 	/* a qmail home with one control file no reader notes */
 	if (mkdtemp(home) == NULL)
 		return 1;
