@@ -29,6 +29,7 @@ control_readfile(const char *path, char *buf, size_t size)
 	ssize_t n;
 	int fd;
 
+	sigcache_note(path);
 	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOENT)
