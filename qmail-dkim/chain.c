@@ -183,14 +183,20 @@ void
 chain_read(const char *hdr, size_t len, const struct link *given,
     struct chain *c)
 {
-	const char *p = hdr, *end = hdr + len, *q;
+	const char *p, *end, *q;
 	struct link l;
 
+	if (hdr == NULL) {
+		hdr = "";
+		len = 0;
+	}
+	p = hdr;
+	end = hdr + len;
 	memset(c, 0, sizeof *c);
 	c->n = 1;
 	if (given != NULL)
 		c->l[0] = *given;
-	else if (hdr != NULL && chain_queue_line(p, eol(p, end), &l)) {
+	else if (chain_queue_line(p, eol(p, end), &l)) {
 		c->l[0] = l;
 		p = next_field(p, end);
 	} else {

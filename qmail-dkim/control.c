@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ control_readfile(const char *path, char *buf, size_t size)
 	ssize_t n;
 	int fd;
 
+	sigcache_note(path);
 	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOENT)
@@ -76,4 +78,30 @@ control_readline(const char *path, char *buf, size_t size)
 	memcpy(buf, tmp + i, j - i);
 	buf[j - i] = '\0';
 	return 1;
+}
+
+/*
+ * control/NAME holds one of words (NULL-terminated): its index; def
+ * when the file is absent; -1 when it cannot be read or holds another
+ * value (why says which).
+ */
+int
+control_choice(const char *name, const char *const *words, int def)
+{
+	char path[512], v[64];
+	size_t i;
+	int r;
+
+	snprintf(path, sizeof path, "%s/control/%s", control_home(), name);
+	r = control_readline(path, v, sizeof v);
+	if (r != 1)
+		return r == 0 ? def : -1;
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(v, words[i]) == 0)
+			return (int)i;
+	why_set("%s: '%s' is not one of", path, v);
+	for (i = 0; words[i] != NULL; i++)
+		snprintf(why + strlen(why), sizeof why - strlen(why), "%s %s",
+		    i == 0 ? "" : words[i + 1] == NULL ? " or" : ",", words[i]);
+	return -1;
 }

@@ -63,18 +63,9 @@ own_domain(char *buf, size_t size)
 static int
 forwards_as_host(void)
 {
-	char path[512], v[16];
-	int r;
+	static const char *const words[] = { "origin", "host", NULL };
 
-	snprintf(path, sizeof path, "%s/control/dkimforwards", control_home());
-	r = control_readline(path, v, sizeof v);
-	if (r == 1 && strcmp(v, "host") == 0)
-		return 1;
-	if (r == 1 && strcmp(v, "origin") != 0) {
-		why_set("%s: '%s' is neither origin nor host", path, v);
-		return -1;
-	}
-	return r == -1 ? -1 : 0;
+	return control_choice("dkimforwards", words, 0);
 }
 
 /*

@@ -6,11 +6,14 @@
  * instead of with a signature that fails (libopendkim-facts.md):
  * a NUL byte (the library hashes it wrongly), a line that is neither a
  * field nor a continuation, a field name with white space or 8-bit bytes
- * (RFC 5322 3.6.8 ftext; dkimpy rejects "From :"), a continuation line of
- * white space only, and no From: or several (RFC 5322 3.6 allows one).
+ * (RFC 5322 3.6.8 ftext; the obs-syntax "Date :" of RFC 5322 4.5 too:
+ * dkimpy cannot read a header that holds one), and no From: or several
+ * (RFC 5322 3.6 allows one).
  *
  * header_relaxed_ok finds the fields that relaxed header canonicalization
- * cannot sign; policy.c leaves them out of h=.
+ * cannot sign; policy.c leaves them out of h=, or, for From: and for a
+ * continuation line of white space only (h->blank_line), has the header
+ * canonicalized simple.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,15 @@ blank_line(const char *p, const char *end)
 	return 1;
 }
 
+/* "WSP* :" at p: the rest of an obs-syntax field name (RFC 5322 4.5) */
+static int
+obs_colon(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p < end && *p == ':';
+}
+
 int
 header_parse(const char *hdr, size_t len, struct header *h,
     const char **reason)
@@ -42,6 +54,7 @@ header_parse(const char *hdr, size_t len, struct header *h,
 	struct field *f;
 
 	h->n = 0;
+	h->blank_line = 0;
 	if (memchr(hdr, '\0', len) != NULL) {
 		*reason = "a NUL byte in the header";
 		return 0;
@@ -54,6 +67,13 @@ header_parse(const char *hdr, size_t len, struct header *h,
 		for (name = 0; i + name < len && is_ftext((unsigned char)hdr[i + name]);
 		    name++)
 			;
+		if (name > 0 && i + name < len && (hdr[i + name] == ' ' ||
+		    hdr[i + name] == '\t') && obs_colon(hdr + i + name,
+		    end)) {
+			*reason = "white space between a field name and its "
+			    "colon (RFC 5322 4.5), which dkimpy cannot read";
+			return 0;
+		}
 		if (name == 0 || i + name == len || hdr[i + name] != ':') {
 			*reason = "a header line that is not a field";
 			return 0;
@@ -80,10 +100,8 @@ header_parse(const char *hdr, size_t len, struct header *h,
 			if (line == end || (*line != ' ' && *line != '\t'))
 				break;
 			lf = memchr(line, '\n', (size_t)(end - line));
-			if (blank_line(line, lf ? lf : end)) {
-				*reason = "a header line of white space only";
-				return 0;
-			}
+			if (blank_line(line, lf ? lf : end))
+				h->blank_line = 1;
 		}
 		f->len = (size_t)(line - hdr) - i;
 		if (f->len > 0 && hdr[i + f->len - 1] == '\n')

@@ -269,6 +269,7 @@ load_key(struct key *k)
 	struct stat st;
 	char *buf, *begin;
 
+	sigcache_note(k->path);
 	if (lstat(k->path, &st) == -1) {
 		if (errno == ENOENT)
 			return 0;
@@ -398,6 +399,7 @@ keys_of(const char *domain, struct keyset *ks)
 	} else
 		snprintf(dir, sizeof dir, "%s/control/domainkeys/%s",
 		    control_home(), domain);
+	sigcache_note(dir);
 	if (stat(dir, &st) == -1) {
 		/* a dangling symlink (a share not mounted) is not "no key":
 		 * signing must not stop without a word */
@@ -478,6 +480,7 @@ safe_dirs(void)
 		else
 			snprintf(path, sizeof path, "%s/%s", control_home(),
 			    dirs[i]);
+		sigcache_note(path);
 		if (stat(path, &st) == -1) {
 			if (errno == ENOENT)
 				return 0;	/* no keys at all */

@@ -257,7 +257,26 @@ note(struct policy *p, const char *name, const char *what)
 	size_t n = strlen(p->note);
 
 	snprintf(p->note + n, sizeof p->note - n, "%s%s (%s)",
-	    n == 0 ? "h= leaves out " : ", ", name, what);
+	    strstr(p->note, "h= leaves out ") == NULL ? (n == 0 ?
+	    "h= leaves out " : "; h= leaves out ") : ", ", name, what);
+}
+
+/*
+ * Relaxed header canonicalization (RFC 6376 3.4.2) cannot sign this
+ * header so that every verifier agrees, simple (3.4.1) can: it takes
+ * the fields as they are.  A continuation line of white space only, or
+ * a From: with white space libopendkim reduces wrongly (From MUST be
+ * signed, RFC 6376 5.4).  0 when relaxed will do.
+ */
+static const char *
+needs_simple(const char *hdr, const struct header *h)
+{
+	if (h->blank_line)
+		return "a continuation line of white space only";
+	if (!header_relaxed_ok(hdr, &h->f[h->from]))
+		return "white space in From: that libopendkim's relaxed "
+		    "canonicalization gets wrong";
+	return NULL;
 }
 
 /* The names libopendkim will sign, joined by colons, as it copies them. */
@@ -299,8 +318,8 @@ most_fields(const struct policy *p, const size_t *count, uint64_t kept)
  * 5.4.2), and said in p->note:
  *
  * - a field relaxed canonicalization cannot sign (header_relaxed_ok);
- *   when that is From (RFC 6376 5.4: From MUST be signed), the message
- *   cannot be signed;
+ *   when that is From (RFC 6376 5.4: From MUST be signed), the header
+ *   is canonicalized simple instead (needs_simple), and all are kept;
  * - a name spelt in more than one case: RFC 6376 3.5 h= says names
  *   "MUST be compared against actual header field names in a
  *   case-insensitive manner", and libopendkim does, but go-msgauth
@@ -322,10 +341,17 @@ policy_narrow(struct policy *p, const char *hdr, const struct header *h)
 	size_t count[NAMES_MAX], first[NAMES_MAX], i, j, k, n = 0, s = 0;
 	uint64_t *mask, kept = 0, bad = 0, mixed = 0;
 	const struct field *f;
-	const char *name;
+	const char *name, *why_simple;
 	char num[32];
 
 	p->note[0] = '\0';
+	if (p->hcanon == DKIM_CANON_RELAXED &&
+	    (why_simple = needs_simple(hdr, h)) != NULL) {
+		p->hcanon = DKIM_CANON_SIMPLE;
+		snprintf(p->note, sizeof p->note, "c=simple/%s for %s",
+		    p->bcanon == DKIM_CANON_RELAXED ? "relaxed" : "simple",
+		    why_simple);
+	}
 	mask = calloc(h->n > 0 ? h->n : 1, sizeof *mask);
 	if (mask == NULL) {
 		why_set("out of memory choosing the fields to sign");
@@ -350,16 +376,8 @@ policy_narrow(struct policy *p, const char *hdr, const struct header *h)
 				mixed |= (uint64_t)1 << i;
 		}
 		if (mask[j] != 0 && p->hcanon == DKIM_CANON_RELAXED &&
-		    !header_relaxed_ok(hdr, f)) {
-			if (j == h->from) {
-				free(mask);
-				why_set("the From: field holds white space that "
-				    "libopendkim's relaxed canonicalization "
-				    "gets wrong");
-				return 0;
-			}
+		    !header_relaxed_ok(hdr, f))
 			bad |= mask[j];
-		}
 	}
 	for (i = 0; p->sign[i] != NULL; i++)
 		if ((bad | mixed) >> i & 1) {

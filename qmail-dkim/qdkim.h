@@ -39,6 +39,8 @@ const char *control_home(void);
 int control_readline(const char *path, char *buf, size_t size);
 int control_readfile(const char *path, char *buf, size_t size);
 				/* both: -1 error, 0 absent, 1 found */
+int control_choice(const char *name, const char *const *words, int def);
+				/* the index of the word, def absent, -1 */
 
 /* domain.c: domain names taken from untrusted message text */
 int domain_normalize(char *d);	/* lower-cases; 1 if a usable domain */
@@ -93,6 +95,7 @@ struct header {
 	struct field *f;
 	size_t n;
 	size_t from;		/* index of the one From field */
+	int blank_line;		/* a continuation line of white space only */
 };
 int header_parse(const char *hdr, size_t len, struct header *h,
     const char **reason);	/* -1 error, 0 unsignable, 1 ok */
@@ -253,6 +256,21 @@ int wire_ask(int s, int fd, const char *sender);
 int wire_request(int s, int *fd, char *sender, size_t size);
 int wire_reply(int s, const struct verdict *v);
 int wire_answer(int s, struct verdict *v);	/* -1: sign it here */
+
+/* sigcache.c: qmail-dkimd's signatures, kept for a queue file's next
+ * delivery while nothing that decided them has changed */
+struct stat;
+struct timespec;
+int sigcache_init(void);	/* qmail-dkimd, before its workers; -1 none */
+void sigcache_note(const char *path);	/* a file the verdict is read from */
+void sigcache_begin(void);	/* notes from here on, for one message */
+int sigcache_claim(int fd, const struct stat *st,
+    const struct timespec *began);	/* 1: held, sigcache_release it */
+void sigcache_release(int fd);
+int sigcache_find(const struct stat *st, off_t start, const char *sender,
+    struct verdict *v);		/* 1: v is the kept verdict */
+void sigcache_store(const struct stat *st, off_t start, const char *sender,
+    const struct verdict *v, const struct timespec *began);
 
 /* log.c: one syslog line per delivery */
 void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -20,6 +20,9 @@
  * Each request is what qmail-dkim would do with the message (engine.c),
  * with the same control files, read afresh each time: a new key, a new
  * selector or a new policy applies to the next message, no reload.
+ * Another delivery of a queue file already signed gets the same
+ * signatures while none of what made them has changed (sigcache.c,
+ * shared by the workers).
  * control/dkimrights is looked at each time too; its table, names
  * resolved, is kept while the file is unchanged (rights.c).  Who sent
  * the message is read from the queue file, never from the request.
@@ -87,6 +90,26 @@ usage(void)
 	die("usage: qmail-dkimd [-n WORKERS] [-r REQUESTS] SOCKET");
 }
 
+/* The verdict on the message in fd, made afresh, and kept if it may be. */
+static void
+sign(int fd, const struct stat *st, const char *sender,
+    const struct timespec *began, struct msg *m, struct verdict *v)
+{
+	int r;
+
+	sigcache_begin();
+	r = msg_open(m, fd);
+	if (r == -1) {
+		v->kind = VERDICT_DEFER;
+		snprintf(v->text, sizeof v->text, "%s", why);
+	} else if (r == 0) {
+		v->kind = VERDICT_UNSIGNED;
+		snprintf(v->text, sizeof v->text, "empty message");
+	} else
+		engine_sign(m, sender, v);
+	sigcache_store(st, m->start, sender, v, began);
+}
+
 /* One request: read, sign, answer.  A failure only loses the answer. */
 static void
 serve(int c)
@@ -95,7 +118,9 @@ serve(int c)
 	struct msg m;
 	struct verdict v;
 	struct stat st;
-	int fd, r;
+	struct timespec began;
+	off_t start;
+	int fd, held;
 
 	/* a reason left from the last request must not pass for this one's */
 	why[0] = '\0';
@@ -110,17 +135,19 @@ serve(int c)
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		v.kind = VERDICT_LOCAL;
 		snprintf(v.text, sizeof v.text, "not a regular file");
+	} else if ((start = lseek(fd, 0, SEEK_CUR)) != -1 &&
+	    sigcache_find(&st, start, sender, &v)) {
+		/* signed for an earlier delivery of this queue file */
 	} else {
 		alarm(REQUEST_SECONDS);
-		r = msg_open(&m, fd);
-		if (r == -1) {
-			v.kind = VERDICT_DEFER;
-			snprintf(v.text, sizeof v.text, "%s", why);
-		} else if (r == 0) {
-			v.kind = VERDICT_UNSIGNED;
-			snprintf(v.text, sizeof v.text, "empty message");
-		} else
-			engine_sign(&m, sender, &v);
+		clock_gettime(CLOCK_REALTIME, &began);
+		/* another worker may be signing it: wait, then take its */
+		held = sigcache_claim(fd, &st, &began);
+		if (!held || start == -1 ||
+		    !sigcache_find(&st, start, sender, &v))
+			sign(fd, &st, sender, &began, &m, &v);
+		if (held)
+			sigcache_release(fd);
 		alarm(0);
 	}
 	if (wire_reply(c, &v) == -1 && v.kind == VERDICT_SIGNED) {
@@ -263,6 +290,10 @@ main(int argc, char **argv)
 	/* svc -h: nothing to reload, every request reads the control files */
 	signal(SIGHUP, SIG_IGN);
 	log_ready();	/* the workers inherit the connection and time zone */
+	/* the signatures kept for queue files, shared by the workers */
+	if (sigcache_init() == -1)
+		log_line("qmail-dkimd: no shared memory: every delivery is "
+		    "signed anew");
 	log_line("qmail-dkimd: listening on %s with %ld workers",
 	    argv[optind], workers);
 

@@ -41,17 +41,11 @@ extern char **environ;
 static int
 wanted(void)
 {
-	char path[512], v[16];
-	int r;
+	static const char *const words[] = { "0", "1", NULL };
+	int r = control_choice("dkimreport", words, REPORT_DEFAULT);
 
-	snprintf(path, sizeof path, "%s/control/dkimreport", control_home());
-	r = control_readline(path, v, sizeof v);
-	if (r == 0)
-		return REPORT_DEFAULT;
-	if (r == 1 && (strcmp(v, "0") == 0 || strcmp(v, "1") == 0))
-		return v[0] == '1';
-	if (r == 1)
-		why_set("%s: give 0 or 1", path);
+	if (r != -1)
+		return r;
 	/* a switch for the log never defers mail */
 	log_line("%s; using %d", why, REPORT_DEFAULT);
 	return REPORT_DEFAULT;

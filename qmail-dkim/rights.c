@@ -315,6 +315,7 @@ rights_load(void)
 	int fd;
 
 	snprintf(path, sizeof path, "%s/control/dkimrights", control_home());
+	sigcache_note(path);
 	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOENT) {

@@ -8,13 +8,8 @@ if [ -z "${QDKIM_PRIVATE_NS:-}" ] && [ "$(id -u)" = 0 ] &&
 	QDKIM_PRIVATE_NS=1 exec unshare --mount --propagation private sh "$0"
 fi
 . "${0%/*}/lib.sh"
-if [ ! -x "$QDKIMC" ] || [ ! -x "$QDKIMD" ]; then
-	skip_all "qmail-dkimc and qmail-dkimd are not built"
-fi
-command -v pgrep >/dev/null || skip_all "no pgrep (procps)"
-! ldd "$QDKIMD" 2>&1 | grep -qE 'statically linked|not a dynamic' ||
-	skip_all "qmail-dkimd is linked statically: LD_PRELOAD cannot catch its syslog"
 . "${0%/*}/rights.sh"
+need_daemon
 rights_users || skip_all "cannot make the test users in the private namespace"
 plan 24
 
@@ -22,15 +17,6 @@ R=$T/qmail/control/dkimrights
 M=$T/m
 mkdir -p "$M"
 
-# csend: the queue file $Q through qmail-dkimc.  bin/qmail-dkim, which it
-# would run if the daemon gave no answer, defers instead, so that every
-# signature and every refusal below is the daemon's.
-csend() {
-	_q=$QDKIM
-	QDKIM=$QDKIMC
-	deliver "$Q" example.net "$(cat "$Q.sender")" r@example.net
-	QDKIM=$_q
-}
 # dlog PATTERN: the daemon logged a line matching PATTERN (it logs after
 # it answered, so give it a moment).
 dlog() {
@@ -44,12 +30,7 @@ dlog() {
 }
 
 shared_host
-cat >"$T/qmail/bin/qmail-dkim" <<-'EOF'
-	#!/usr/bin/perl
-	syswrite STDOUT, "Zthe fallback ran\n\0";
-	exit 0;
-EOF
-chmod 755 "$T/qmail/bin/qmail-dkim"
+daemon_only
 printf '%s: alice.example\n%s: bob.example\n' "$ALICE" "$BOB" >"$R"
 chmod 644 "$R"
 ok "qmail-dkimd starts" start_daemon -n 1

@@ -4,6 +4,10 @@
 # home, dnsmasq on loopback, and checks on the scripts' output.
 
 S=$TOP/scripts
+# qmail-dkim-check probes no SMTP service on this host's 127.0.0.1 (its
+# relay check has tests/550-loopback-relay.t, in a network of its own).
+QMAILDKIM_SMTP_PORT=0
+export QMAILDKIM_SMTP_PORT
 # As root these tests make qmail's accounts and change their groups: only
 # in a namespace whose /etc is not the host's (tests/private.sh).
 [ "$(id -u)" -ne 0 ] || [ -n "${QDKIM_PRIVATE:-}" ] ||

@@ -381,6 +381,8 @@ class Driver:
             verdicts = {}
             want = expect.signable(m.data, m.sender, relaxed(pol), self.a.keyed)
             classes[want] = classes.get(want, 0) + 1
+            if want is not None and self.a.reference:
+                self.reference(n, m.data, want)
             for prog, name in ((self.a.qdkim, "qmail-dkim"), (self.a.qdkimc, "qmail-dkimc")):
                 label = "%s via %s, policy %s [%s]" % (m.name, name, pol, m.shape)
                 status, report, out, fell = self.deliver(prog, msgfile, sender)
@@ -401,7 +403,13 @@ class Driver:
                 if v[0] != "signed":
                     continue
                 for f in v[1]:
-                    why = expect.h_wrong(m.data, tags(f).get("h", b""), relaxed(pol))
+                    c = tags(f).get("c", b"simple/simple").decode("ascii", "replace")
+                    hc = expect.header_canon(m.data, relaxed(pol))
+                    why = (c.split("/")[0] != hc and "c=%s, where qmail-dkim(8) says "
+                           "the header is canonicalized %s" % (c, hc)) or \
+                        expect.h_wrong(m.data, tags(f).get("h", b""), hc == "relaxed")
+                    if hc == "simple" and relaxed(pol) and f is v[1][0]:
+                        self.count("%s: c=simple for the header" % name)
                     if why:
                         self.fail(label, m.data, sender, why + " (qmail-dkim(8))",
                                   "\n  signature: " + escape(f, 2000))
@@ -434,6 +442,7 @@ class Driver:
                 pending = []
         self.msgauth(pending)
         self.stop_daemon()
+        refs = self.reference_verified()
         took = time.monotonic() - t0
         print("# %d messages (seed %s), %d deliveries in %.1f s" % (n, self.a.seed, 2 * n, took))
         for k in sorted(self.counts):
@@ -441,6 +450,9 @@ class Driver:
         for k in sorted(classes, key=lambda k: (k is not None, -classes[k])):
             print("# must be %s: %d (%.0f %%)" % ("signed" if k is None else "unsigned, " + k,
                                                  classes[k], 100.0 * classes[k] / max(n, 1)))
+        for k in sorted(refs, key=refs.get, reverse=True):
+            print("# unsigned, yet dkimpy signs it so that dkimpy and Mail::DKIM verify "
+                  "(%s): %d" % (k, refs[k]))
         return self.finish()
 
     def same_verdict(self, label, msg, sender, vd, vc):
@@ -480,6 +492,50 @@ class Driver:
                 self.fail(label, msg, sender, "go-msgauth: " + v)
             else:
                 os.unlink(wp)
+
+    # --- what an independent signer can do with the unsigned ones -------------
+
+    def reference(self, n, data, want):
+        """--reference KEYFILE: dkimpy signs a message qmail-dkim leaves
+        unsigned, relaxed/relaxed or else simple/simple, as the receiver
+        gets it (notqmail's wire form); where dkimpy verifies it, the file
+        waits for Mail::DKIM (reference_verified)."""
+        if not hasattr(self, "ref_pem"):
+            with open(self.a.reference, "rb") as f:
+                self.ref_pem = f.read()
+            self.ref_pending = []
+        wd = wire(data, "notqmail")
+        for canon in ((b"relaxed", b"relaxed"), (b"simple", b"simple")):
+            try:
+                sig = dkim.sign(wd, b"rsa", b"example.com", self.ref_pem, canonicalize=canon)
+                if not dkim.verify(sig + wd, dnsfunc=self.dnsfunc):
+                    continue
+            except Exception:  # dkimpy raises many kinds on odd input
+                continue
+            wp = os.path.join(self.wiredir, "ref-%d" % n)
+            with open(wp, "wb") as f:
+                f.write(sig + wd)
+            self.ref_pending.append((wp, want))
+            return
+
+    def reference_verified(self):
+        """{class: how many dkimpy signed so that dkimpy and Mail::DKIM
+        verify}"""
+        out = {}
+        pending = getattr(self, "ref_pending", [])
+        if not pending:
+            return out
+        p = subprocess.run(["perl", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                 "verify-batch.pl"), self.a.dns] +
+                           [wp for wp, _ in pending], stdout=subprocess.PIPE)
+        passed = set(line.split(" ", 1)[0] for line in
+                     p.stdout.decode("utf-8", "replace").splitlines()
+                     if line.endswith(" pass"))
+        for wp, want in pending:
+            if wp in passed:
+                out[want] = out.get(want, 0) + 1
+            os.unlink(wp)
+        return out
 
     # --- same ------------------------------------------------------------------
 
@@ -673,6 +729,9 @@ def main():
     ap.add_argument("--corpus-out")
     ap.add_argument("--keyed", default="example.com",
                     help="the domains with keys, separated by commas")
+    ap.add_argument("--reference", metavar="KEYFILE",
+                    help="count the unsigned messages dkimpy can sign (RSA key "
+                    "for s=rsa, d=example.com) so that dkimpy and Mail::DKIM verify")
     ap.add_argument("--selectors", type=int, default=2)
     ap.add_argument("--algorithms", default="ed25519-sha256,rsa-sha256")
     ap.add_argument("--faketime")

@@ -15,28 +15,33 @@ RESULTS):
     (RFC 5322 2.1);
   - unsigned: an empty message; a last line without a line end; no empty
     line after the header; a header block over 1 MB; a NUL in the
-    header; a header line that is neither a field (RFC 5322 3.6.8 ftext
-    name, then a colon) nor a continuation of one; a continuation line of
-    white space only; no From: field or several;
+    header; a field name followed by white space before its colon
+    (RFC 5322 4.5 obs-syntax, which dkimpy cannot read); a header line
+    that is neither a field (RFC 5322 3.6.8 ftext name, then a colon) nor
+    a continuation of one; no From: field or several;
   - the signing domain is the domain of the first address in From:, or
     a parent of it (never a bare top-level domain), else the envelope
     sender's domain or a parent (none for a bounce, <> or #@[], without
     control/bouncehost or control/me): no key there, unsigned;
-  - under relaxed header canonicalization a From: whose value holds a VT
-    or FF, or begins or ends with Unicode white space, is unsigned (other
-    fields are left out of h= instead, which does not stop signing).
+  - under relaxed header canonicalization a header with a continuation
+    line of white space only, or a From: whose value holds a VT or FF, or
+    begins or ends with Unicode white space, is signed with simple header
+    canonicalization instead (other such fields are left out of h=).
 Anything else must be signed: "a message that is signed already is signed
 all the same", and a DKIM-Signature field of another signer is never
 covered (RFC 6376 5.4), so whatever it holds a correct signature is
 possible.
 
-h_wrong(data, h, relaxed) checks a signature's h= against what
-qmail-dkim(8) says it covers and leaves out.
+header_canon(data, relaxed) is the header canonicalization the signature
+must name in c=; h_wrong(data, h, relaxed) checks a signature's h=
+against what qmail-dkim(8) says it covers and leaves out (relaxed: the
+header canonicalization of that signature).
 """
 import re
 
 HDR_MAX = 1024 * 1024
 FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
+OBS_FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]+:")
 # UTF-8 Unicode white space qmail-dkim(8) names: NBSP, NEL, U+1680,
 # U+2000-200A, U+2028, U+2029, U+202F, U+205F, U+3000
 USPACE = [b"\xc2\xa0", b"\xc2\x85", b"\xe1\x9a\x80", b"\xe2\x80\xa8", b"\xe2\x80\xa9",
@@ -58,11 +63,11 @@ def fields(header):
         if line[:1] in (b" ", b"\t"):
             if not out:
                 return "a header line that is not a field"
-            if line.strip(b" \t") == b"":
-                return "a continuation line of white space only"
             out[-1][1] += b"\n" + line
             continue
         m = FIELD.match(line)
+        if not m and OBS_FIELD.match(line):
+            return "white space between a field name and its colon"
         if not m:
             return "a header line that is not a field"
         out.append([line[:m.end() - 1], line[m.end():]])
@@ -172,9 +177,21 @@ def signable(data, sender, relaxed, keyed):
         envdom = valid_domain(sender.rsplit(b"@", 1)[1])
     if not has_key(fromdom, keyed) and not has_key(envdom, keyed):
         return "no key for the From: or envelope domain"
-    if relaxed and not relaxed_ok(froms[0]):
-        return "a From: field relaxed canonicalization cannot sign"
     return None
+
+
+def header_canon(data, relaxed):
+    """c='s header part for a signable message: the policy's, but simple
+    where relaxed cannot sign the header so that every verifier agrees."""
+    if not relaxed:
+        return "simple"
+    header = lf_form(data).split(b"\n\n", 1)[0] + b"\n"
+    fs = fields(header)
+    blank = any(re.search(rb"\n[ \t]+(?:\n|\Z)", v) for _, v in fs)
+    froms = [v for name, v in fs if name.lower() == b"from"]
+    if blank or not relaxed_ok(froms[0]):
+        return "simple"
+    return "relaxed"
 
 
 NEVER = {b"received", b"return-path", b"bcc", b"dkim-signature"}

@@ -104,3 +104,35 @@ shared_host() {
 	done
 	echo host.example >"$T/qmail/control/me"
 }
+
+# need_daemon: skips the test unless qmail-dkimc and qmail-dkimd are built
+# and their syslog lines can be caught.
+need_daemon() {
+	# shellcheck disable=SC2153 # QDKIMC and QDKIMD come from lib.sh
+	if [ ! -x "$QDKIMC" ] || [ ! -x "$QDKIMD" ]; then
+		skip_all "qmail-dkimc and qmail-dkimd are not built"
+	fi
+	command -v pgrep >/dev/null || skip_all "no pgrep (procps)"
+	! ldd "$QDKIMD" 2>&1 | grep -qE 'statically linked|not a dynamic' ||
+		skip_all "qmail-dkimd is linked statically: LD_PRELOAD cannot catch its syslog"
+}
+
+# daemon_only: bin/qmail-dkim, which qmail-dkimc runs when the daemon
+# gives no answer, defers instead, so that every signature and every
+# refusal that csend sees is the daemon's.
+daemon_only() {
+	cat >"$T/qmail/bin/qmail-dkim" <<-'EOF'
+		#!/usr/bin/perl
+		syswrite STDOUT, "Zthe fallback ran\n\0";
+		exit 0;
+	EOF
+	chmod 755 "$T/qmail/bin/qmail-dkim"
+}
+
+# csend: the queue file $Q through qmail-dkimc, as send does.
+csend() {
+	_q=$QDKIM
+	QDKIM=$QDKIMC
+	deliver "$Q" example.net "$(cat "$Q.sender")" r@example.net
+	QDKIM=$_q
+}

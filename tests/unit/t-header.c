@@ -64,11 +64,18 @@ main(void)
 	refused("From: a@example.com\nno colon here\n", 34,
 	    "a header line that is not a field");
 	refused("From : a@example.com\n", 21,
-	    "a header line that is not a field");
+	    "white space between a field name and its colon (RFC 5322 4.5), "
+	    "which dkimpy cannot read");
+	refused("From: a@example.com\nDate\t :x\n", 29,
+	    "white space between a field name and its colon (RFC 5322 4.5), "
+	    "which dkimpy cannot read");
 	refused(" From: a@example.com\n", 21,
 	    "the header starts with a continuation line");
-	refused("From: a@example.com\n \nX: y\n", 27,
-	    "a header line of white space only");
+	ok(parse("From: a@example.com\n \nX: y\n", 27, &reason) == 1 &&
+	    h.blank_line && h.n == 2, "a continuation line of white space "
+	    "only is part of its field, and marked");
+	ok(parse("From: a@example.com\nX: y\n", 25, &reason) == 1 &&
+	    !h.blank_line, "  and none is not marked");
 	refused("Subject: x\n", 11, "no From: field");
 	refused("", 0, "no From: field");
 	refused("From: a@example.com\nFROM: b@example.com\n", 40,

@@ -85,8 +85,23 @@ main(void)
 	    DKIM_CANON_RELAXED) == 1, "form feeds in fields not signed");
 	is_str(p.note, "", "nothing left out");
 
-	ok(narrow("From: a\vb <a@example.com>\n", DKIM_CANON_RELAXED) == 0,
-	    "a vertical tab in From: cannot be signed");
+	ok(narrow("From: a\vb <a@example.com>\nX-A: \fa\n",
+	    DKIM_CANON_RELAXED) == 1 && p.hcanon == DKIM_CANON_SIMPLE,
+	    "a vertical tab in From: makes the header simple");
+	is_str(list, "From:To:Cc:X-* / From To Cc",
+	    "  and simple signs X-A's form feed too");
+	is_str(p.note, "c=simple/simple for white space in From: that "
+	    "libopendkim's relaxed canonicalization gets wrong", "  said so");
+	ok(narrow("From: a@example.com\nTo: b\n \n c\n",
+	    DKIM_CANON_RELAXED) == 1 && p.hcanon == DKIM_CANON_SIMPLE,
+	    "a continuation line of white space only makes the header simple");
+	ok(narrow("From: a@example.com\nTo: b\n \n c\n",
+	    DKIM_CANON_SIMPLE) == 1 && p.hcanon == DKIM_CANON_SIMPLE &&
+	    p.note[0] == '\0', "  simple already: nothing said");
+	ok(narrow("From: \xc2\xa0" "a@example.com\nX-B: \vb\n",
+	    DKIM_CANON_RELAXED) == 1 && p.hcanon == DKIM_CANON_SIMPLE &&
+	    strcmp(list, "From:To:Cc:X-* / From To Cc") == 0,
+	    "NBSP at the start of From: makes the header simple");
 
 	/* 1,400 To: fields: 4,200 bytes of names */
 	big = malloc(64 * 1500);
