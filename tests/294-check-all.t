@@ -1,0 +1,172 @@
+#!/bin/sh
+# 294-check-all.t: qmail-dkim-check -a on a host with 300 generated
+# domains, each with its own case (a live key whose record matches, a
+# staged key only, no record, another key's record, an old key, no
+# rights line, a staged key beside a live one, a broken key, a selector
+# file naming no key), against dnsmasq on loopback: the line of each
+# domain says its case, the exit status is the Nagios one, -q prints only
+# what is wrong, and -A adds the domains qmail receives for that have no
+# key. The time the run takes is shown (make bench measures; no test is
+# timed).
+set -u
+. "${0%/*}/lib.sh"
+. "${0%/*}/admin.sh"
+need_dns
+plan 27
+
+qmail_accounts
+qmail_home
+N=300
+# Three keys for all the domains: generating 300 would take longer than
+# the check.
+admin_keygen good.test s1 || bail "qmail-dkim-keygen failed"
+admin_keygen -t ed25519 good.test e1 || bail "qmail-dkim-keygen failed"
+rsa=$(cat "$K/good.test/s1.txt")
+ed=$(cat "$K/good.test/e1.txt")
+other=$(openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 2>/dev/null |
+	openssl pkey -pubout -outform DER | openssl base64 -A)
+# put DOMAIN SELECTOR KEYNAME: the key KEYNAME (s1 or e1) as SELECTOR
+put() {
+	mkdir -p "$K/$1"
+	cp -p "$K/good.test/$3" "$K/$1/$2"
+	[ -z "$root" ] || chgrp "$KG" "$K/$1"
+	chmod 0750 "$K/$1"
+}
+: >"$T/expect"
+: >"$T/dns.conf"
+echo "local=/test/" >>"$T/dns.conf"
+: >"$Q/control/dkimrights"
+i=0
+while [ "$i" -lt "$N" ]; do
+	i=$((i + 1))
+	d=$(printf 'd%03d.test' "$i")
+	uid=$((2000 + i % 7))
+	grant=1
+	case $((i % 10)) in
+	0) # live, record published: OK
+		put "$d" s1 s1
+		echo "s1" >"$K/$d/selector"
+		echo "txt-record=s1._domainkey.$d,$rsa" >>"$T/dns.conf"
+		echo "OK $d s1=live/match" >>"$T/expect"
+		;;
+	1) # staged only, published: WARN, activate it
+		put "$d" s2 s1
+		echo "txt-record=s2._domainkey.$d,$rsa" >>"$T/dns.conf"
+		echo "WARN $d s2=staged/match" >>"$T/expect"
+		;;
+	2) # live, no record: FAIL
+		put "$d" s1 s1
+		echo "s1" >"$K/$d/selector"
+		echo "FAIL $d s1=live/missing" >>"$T/expect"
+		;;
+	3) # live, another key's record: FAIL
+		put "$d" s1 s1
+		echo "s1" >"$K/$d/selector"
+		echo "txt-record=s1._domainkey.$d,\"v=DKIM1; k=rsa; p=$other\"" >>"$T/dns.conf"
+		echo "FAIL $d s1=live/differs" >>"$T/expect"
+		;;
+	4) # live, old: WARN, roll it over
+		put "$d" s1 s1
+		echo "s1" >"$K/$d/selector"
+		touch -t 202001010000 "$K/$d/s1"
+		echo "txt-record=s1._domainkey.$d,$rsa" >>"$T/dns.conf"
+		echo "WARN $d s1=live/match" >>"$T/expect"
+		;;
+	5) # live Ed25519, published, no rights line: WARN
+		put "$d" e1 e1
+		echo "e1" >"$K/$d/selector"
+		echo "txt-record=e1._domainkey.$d,$ed" >>"$T/dns.conf"
+		echo "WARN $d e1=live/match" >>"$T/expect"
+		grant=
+		;;
+	6) # the key named default, no selector file: OK
+		put "$d" default s1
+		echo "txt-record=default._domainkey.$d,$rsa" >>"$T/dns.conf"
+		echo "OK $d default=live/match" >>"$T/expect"
+		;;
+	7) # live and a staged key not yet published: WARN
+		put "$d" e1 e1
+		put "$d" s2 s1
+		echo "e1" >"$K/$d/selector"
+		echo "txt-record=e1._domainkey.$d,$ed" >>"$T/dns.conf"
+		echo "WARN $d e1=live/match s2=staged/missing" >>"$T/expect"
+		;;
+	8) # a live key openssl cannot read: FAIL
+		mkdir -p "$K/$d"
+		printf -- '-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n' >"$K/$d/s1"
+		[ -z "$root" ] || { chgrp "$KG" "$K/$d" && chown "$KU:$KG" "$K/$d/s1"; }
+		chmod 0400 "$K/$d/s1"
+		chmod 0750 "$K/$d"
+		echo "s1" >"$K/$d/selector"
+		echo "FAIL $d s1=live/badkey" >>"$T/expect"
+		;;
+	9) # the selector file names a key that is not there: FAIL
+		put "$d" s1 s1
+		printf 's9\n' >"$K/$d/selector"
+		echo "txt-record=s1._domainkey.$d,$rsa" >>"$T/dns.conf"
+		echo "FAIL $d s9=live/nokey s1=staged/match" >>"$T/expect"
+		;;
+	esac
+	[ -z "$grant" ] || echo "$uid: $d" >>"$Q/control/dkimrights"
+done
+rm -rf "$K/good.test"
+# the domains qmail receives for: one without a key, one signed by its
+# parent's, a wildcard and an address that name no domain
+printf 'd010.test\nnokey.test\nsub.d020.test\n.wild.test\n' >"$Q/control/rcpthosts"
+printf 'nokey.test:alice\nbob@single.test:bob\n' >"$Q/control/virtualdomains"
+start_dns
+
+chk() { run "$S/qmail-dkim-check" -a -d "$Q" -s "127.0.0.1:$port" -u "$KU" -g "$KG" "$@"; }
+
+# --- every case, on each domain's line ---------------------------------------
+t0=$(date +%s)
+chk
+t1=$(date +%s)
+diag "qmail-dkim-check -a: $N domains in $((t1 - t0)) s (wall clock, $(nproc 2>/dev/null || echo ?) CPUs)"
+is "$rc" 2 "exit 2: a FAIL (Nagios CRITICAL)"
+# the lines without their ages and what follows the keys
+awk '/^(OK|WARN|FAIL) / {
+	out = $1
+	for (i = 2; i <= NF && $i !~ /^rights=/; i++) { sub(/\/[0-9?]+d$/, "", $i); out = out " " $i }
+	print out
+}' "$T/out" >"$T/got"
+if cmp -s "$T/expect" "$T/got"; then pass "each of the $N domains has its line, with its case"; else
+	fail "each of the $N domains has its line, with its case"
+	diff "$T/expect" "$T/got" | sed 's/^/  /' | head -30 >&2
+fi
+is "$(grep -c '^OK    d[0-9]*\.test s1=live/match/0d rights=200[0-6]$' "$T/out")" 30 "a live key whose record matches: OK, age 0 days, and who may sign"
+is "$(grep -c '^OK    d[0-9]*\.test default=live/match/0d rights=' "$T/out")" 30 "the key named default signs without a selector file"
+has "$T/out" '^WARN  d001\.test s2=staged/match/0d rights=2001  not signing yet: the staged key s2 is published$' "staged only: not signing yet"
+has "$T/out" "^      fix: sign with it: qmail-dkim-keygen -d $Q -A s2 d001\\.test$" "with the command that activates it"
+has "$T/out" '^FAIL  d002\.test s1=live/missing/0d rights=2002  no TXT record at s1\._domainkey\.d002\.test: receivers cannot verify' "no record: FAIL"
+has "$T/out" "^      fix: publish the record \\(qmail-dkim-keygen -d $Q -p -z zone d002\\.test s1 prints it\\)" "with the command that prints it"
+has "$T/out" '^FAIL  d003\.test s1=live/differs/0d .*the record at s1\._domainkey\.d003\.test is not this key.s' "another key's record: FAIL"
+age=$(((t1 - $(date -d 2020-01-01T00:00 +%s 2>/dev/null || echo "$t1")) / 86400))
+has "$T/out" "^WARN  d004\\.test s1=live/match/${age}d .*the key s1 is $age days old, more than 365: roll it over" "an old key: WARN with its age"
+has "$T/out" "^      fix: qmail-dkim-keygen -d $Q d004\\.test s[0-9]{6}; publish the record it prints; once DNS serves it: qmail-dkim-keygen -d $Q -A s[0-9]{6} d004\\.test; a week later: qmail-dkim-keygen -d $Q -R s1 d004\\.test$" "naming the rollover commands"
+has "$T/out" '^WARN  d005\.test e1=live/match/0d rights=none  no line of control/dkimrights grants d005\.test' "no rights line: WARN"
+has "$T/out" '^WARN  d007\.test e1=live/match/0d s2=staged/missing/0d rights=2000  no TXT record at s2\._domainkey\.d007\.test yet' "a staged key not yet published beside a live one: WARN"
+has "$T/out" "^FAIL  d008\\.test s1=live/badkey/0d .*openssl cannot read the key $K/d008\\.test/s1: qmail-dkim defers all mail from d008\\.test" "a broken key: FAIL, it defers the mail"
+has "$T/out" "^FAIL  d009\\.test s9=live/nokey s1=staged/match/0d .*$K/d009\\.test/selector lists s9, which is no key file" "a selector with no key: FAIL"
+has "$T/out" "^qmail-dkim-check: $N domains: 60 OK, 120 WARN, 120 FAIL; the host: 0 WARN, 0 FAIL$" "the summary counts"
+lacks "$T/out" "^OK    (nokey|sub\\.d020)" "without -A, no domain without a key directory"
+
+# --- -q: only what is wrong; -A: the domains without a key ------------------------
+chk -q -A
+is "$rc" 2 "-q -A: exit 2"
+lacks "$T/out" "^OK " "-q: no OK line"
+is "$(grep -c '^FAIL ' "$T/out")" 120 "-q: every FAIL"
+has "$T/out" '^WARN  nokey\.test - rights=-  no key: mail from nokey\.test goes out unsigned' "-A: a domain of rcpthosts and virtualdomains without a key: WARN"
+lacks "$T/out" "sub\\.d020\\.test|wild|single" "-A, -q: a subdomain signed by its parent's key is OK; wildcards and addresses name no domain"
+has "$T/out" "^qmail-dkim-check: 302 domains: 61 OK, 121 WARN, 120 FAIL" "-A: the summary counts them"
+
+# --- the exit status: 1 with a WARN and no FAIL, 0 when all is well ---------------
+for d in $(grep '^FAIL' "$T/got" | cut -d' ' -f2); do rm -rf "${K:?}/$d"; done
+chk -q
+is "$rc" 1 "exit 1: a WARN, no FAIL (Nagios WARNING)"
+for d in $(grep '^WARN' "$T/got" | cut -d' ' -f2); do rm -rf "${K:?}/$d"; done
+chk -q
+is "$rc" 0 "exit 0: all OK"
+is "$(cat "$T/out")" "" "-q prints nothing when all is well (cron sends no mail)"
+chk -j 0
+is "$rc" 3 "a usage error: exit 3 (Nagios UNKNOWN)"
