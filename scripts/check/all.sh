@@ -333,7 +333,21 @@ inv_worker() {
 			set -- "$@" "$s._domainkey.$d" TXT
 		done
 	done <"$list"
-	[ $# -eq 0 ] || dns_fetch "$@"
+	# a server that does not answer the first would keep each of the
+	# others waiting as long (dig's +time, +tries): ask them only if it does
+	if [ $# -gt 0 ]; then
+		dns_fetch "$1" "$2"
+		read -r st <"$work/dns/$1 $2.status"
+		if [ "$st" = UNREACHABLE ]; then
+			while [ $# -ge 2 ]; do
+				echo UNREACHABLE >"$work/dns/$1 $2.status"
+				: >"$work/dns/$1 $2"
+				shift 2
+			done
+		else
+			dns_fetch "$@"
+		fi
+	fi
 	while read -r d; do
 		inv_domain "$d" >"$work/res/$d"
 	done <"$list"
