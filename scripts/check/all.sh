@@ -206,6 +206,11 @@ inv_domain() {
 		done <"$work/age/$d"
 		shown=$age
 		case $age in [0-9]*) shown=${age}d ;; esac
+		if [ ! -r "$dir/$s" ]; then
+			desc="$desc $s=$role/unread/$shown"
+			problem WARN "cannot read the key $dir/$s, so it is not checked" "run $prog as root"
+			continue
+		fi
 		if ! key_public "$dir/$s"; then
 			desc="$desc $s=$role/badkey/$shown"
 			if [ "$role" = live ]; then
