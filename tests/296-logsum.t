@@ -11,7 +11,9 @@
 # deferral "qmail-dkim: WHY. (#4.3.0)". The same log in multilog's form
 # (TAI64N), in syslog's through splogger (its stamp, and its + lines
 # past 799 bytes: splogger.c flush()), and plain; deliveries interleaved,
-# messages whose start is in an earlier log. The counts per domain and
+# messages whose start is in an earlier log, a report qmail-send could not
+# read (line 947), a restart ("status: exiting", line 1609) after which
+# the deliveries are numbered from 1 again. The counts per domain and
 # reason are the generator's own.
 set -u
 . "${0%/*}/lib.sh"
@@ -30,39 +32,51 @@ reasons = ["no key for the From: or envelope domain",
 defers = ["the key /var/qmail/control/domainkeys/a.example/s1 is world-writable: anyone could replace it",
           "control/dkimrights line 3: Foo is not a user name, a uid or @group"]
 senders = ["alice@a.example", "Bob@B.Example", "", "#@[]", "carol@c.example", "dave@sub.a.example"]
-lines = []          # (time, text)
+lines = []          # (time, creation order, text): sorted at the end
 expect = {}         # (domain, counter) -> count
 S0, S1 = 1765000000, 1765000000 + 3000   # the period asked for in the second run
 exp2 = {}
 def count(e, d, k):
     e[(d, k)] = e.get((d, k), 0) + 1
-t = 1765000000 - 1000
-msg, dl = 100, 0
-live = []
+def ev(t, x):
+    lines.append((t, len(lines), x))
+base = 1765000000 - 1000
+msg, dl, last = 100, 0, 0
 for i in range(400):
-    t += rnd.randint(1, 20)
+    base += rnd.randint(1, 20)
+    if i == 201:        # qmail-send restarts, and numbers deliveries from 1 again
+        t = max(last, base) + 1
+        dl += 1
+        ev(t, "starting delivery {%d}: msg %d to remote lost@example.net" % (dl, msg))
+        ev(t, "status: exiting")
+        dl = 0
+        base = t + 1
+    t = base
     msg += 1
     s = rnd.choice(senders)
     dom = "<>" if s == "" else s if s == "#@[]" else s.split("@")[1].lower()
-    lines.append((t, "new msg %d" % msg))
+    ev(t, "new msg %d" % msg)
     early = rnd.random() < 0.05     # its info line was in an earlier log
     if not early:
-        lines.append((t, "info msg %d: bytes %d from <%s> qp %d uid %d" % (msg, rnd.randint(300, 9000), s, 4000 + i, 1000 + i % 5)))
+        ev(t, "info msg %d: bytes %d from <%s> qp %d uid %d" % (msg, rnd.randint(300, 9000), s, 4000 + i, 1000 + i % 5))
     else:
         dom = "?"
+    mend = t
     for r in range(rnd.randint(1, 3)):
         dl += 1
-        t += rnd.randint(0, 3)
+        t0 = t + rnd.randint(0, 3)
         remote = rnd.random() < 0.85
-        lines.append((t, "starting delivery %d: msg %d to %s r%d@example.net" % (dl, msg, "remote" if remote else "local", r)))
-        lines.append((t, "status: local 0/10 remote 1/20"))
-        t += rnd.randint(0, 5)
-        kind = rnd.choice("SSSSUUZDN")
+        ev(t0, "starting delivery {%d}: msg %d to %s r%d@example.net" % (dl, msg, "remote" if remote else "local", r))
+        ev(t0, "status: local 0/10 remote 1/20")
+        # a slow remote end: other messages' lines come in between
+        t1 = t0 + rnd.randint(0, 90)
+        mend = max(mend, t1)
+        kind = rnd.choice("SSSSUUZDNM")
         if not remote:
-            lines.append((t, "delivery %d: success: did_1+0+1/" % dl))
+            ev(t1, "delivery {%d}: success: did_1+0+1/" % dl)
             continue
         res, rec0 = rnd.choice([("success", "r"), ("success", "r"), ("deferral", "r"), ("failure", "h")])
-        remote_text = {"success": "K192.0.2.1 accepted message.\nRemote host said: 250 ok %d qp 77" % t,
+        remote_text = {"success": "K192.0.2.1 accepted message.\nRemote host said: 250 ok %d qp 77" % t1,
                        "deferral": "Z192.0.2.1 does not like recipient.\nRemote host said: 451 try 100% later",
                        "failure": "DGiving up on 192.0.2.1."}[res]
         if rnd.random() < 0.05:
@@ -79,12 +93,18 @@ for i in range(400):
             res = "deferral"
         else:
             note = ""
+        if kind == "M":     # qmail-send.c line 947
+            ev(t1, "delivery {%d}: report mangled, will defer" % dl)
+            for e, on in ((expect, True), (exp2, S0 <= t1 < S1)):
+                if on:
+                    count(e, dom, "deliveries"); count(e, dom, "deferral"); count(e, dom, "nonote")
+            continue
         if kind == "Z":
             text = "qmail-dkim: %s. (#4.3.0)\n" % why
         else:
             text = first + remote_text[1:] + note + "\n"
-        lines.append((t, "delivery %d: %s: %s" % (dl, res, logsafe(text))))
-        for e, on in ((expect, True), (exp2, S0 <= t < S1)):
+        ev(t1, "delivery {%d}: %s: %s" % (dl, res, logsafe(text)))
+        for e, on in ((expect, True), (exp2, S0 <= t1 < S1)):
             if not on:
                 continue
             count(e, dom, "deliveries")
@@ -93,7 +113,36 @@ for i in range(400):
             elif kind == "U": count(e, dom, "unsigned"); count(e, dom, "unsigned: " + why.replace("_", " "))
             elif kind == "Z": count(e, dom, "qmail-dkim-deferral"); count(e, dom, "qmail-dkim-deferral: " + why)
             else: count(e, dom, "nonote")
-    lines.append((t, "end msg %d" % msg))
+    ev(mend, "end msg %d" % msg)
+    last = max(last, mend)
+# at the edges of the period: a second in or out
+for t1 in (S0 - 1, S0, S1 - 1, S1):
+    msg += 1
+    dl += 1
+    ev(t1, "new msg %d" % msg)
+    ev(t1, "info msg %d: bytes 400 from <edge@edge.example> qp 1 uid 1000" % msg)
+    ev(t1, "starting delivery {%d}: msg %d to remote e@example.net" % (dl, msg))
+    ev(t1, "delivery {%d}: success: %s" % (dl, logsafe("192.0.2.1 accepted message.\nRemote host said: 250 ok DKIM signed d=edge.example s=s1\n")))
+    ev(t1, "end msg %d" % msg)
+    for e, on in ((expect, True), (exp2, S0 <= t1 < S1)):
+        if on:
+            count(e, "edge.example", "deliveries"); count(e, "edge.example", "success"); count(e, "edge.example", "signed")
+lines.sort()
+# qmail-send numbers deliveries as it starts them (qmail-send.c del_start
+# masterdelid), from 1 again after a restart
+import re
+num, n, out = {}, 0, []
+for t, _, x in lines:
+    m = re.search(r"\{(\d+)\}", x)
+    if m:
+        if x.startswith("starting"):
+            n += 1
+            num[m.group(1)] = n
+        x = x.replace(m.group(0), str(num[m.group(1)]))
+    if x == "status: exiting":
+        n = 0
+    out.append((t, x))
+lines = out
 # three forms
 with open(T + "/current", "w") as f:       # multilog's t: @TAI64N
     for i, (t, x) in enumerate(lines):
