@@ -3,7 +3,8 @@
 # domains, each with its own case (a live key whose record matches, a
 # staged key only, no record, another key's record, an old key, no
 # rights line, a staged key beside a live one, a broken key, a selector
-# file naming no key), against dnsmasq on loopback: the line of each
+# file naming no key; as root a key, a selector file and control/dkimrights
+# that qmailr cannot read), against dnsmasq on loopback: the line of each
 # domain says its case, the exit status is the Nagios one, -q prints only
 # what is wrong, and -A adds the domains qmail receives for that have no
 # key. The time the run takes is shown (make bench measures; no test is
@@ -12,7 +13,7 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 need_dns
-plan 27
+plan 31
 
 qmail_accounts
 qmail_home
@@ -109,6 +110,24 @@ while [ "$i" -lt "$N" ]; do
 	esac
 	[ -z "$grant" ] || echo "$uid: $d" >>"$Q/control/dkimrights"
 done
+# As root: a live key and a selector file qmailr cannot read (qmail-dkim
+# defers all mail from those domains)
+nfail=120
+if [ -n "$root" ]; then
+	put x1.test s1 s1
+	chown 0:0 "$K/x1.test/s1"
+	echo "s1" >"$K/x1.test/selector"
+	put x2.test s1 s1
+	echo "s1" >"$K/x2.test/selector"
+	chmod 0600 "$K/x2.test/selector"
+	for d in x1.test x2.test; do
+		echo "txt-record=s1._domainkey.$d,$rsa" >>"$T/dns.conf"
+		echo "FAIL $d s1=live/match" >>"$T/expect"
+		echo "root: $d" >>"$Q/control/dkimrights"
+	done
+	nfail=122
+	N=302
+fi
 rm -rf "$K/good.test"
 # the domains qmail receives for: one without a key, one signed by its
 # parent's, a wildcard and an address that name no domain
@@ -148,17 +167,34 @@ has "$T/out" '^WARN  d005\.test e1=live/match/0d rights=none  no line of control
 has "$T/out" '^WARN  d007\.test e1=live/match/0d s2=staged/missing/0d rights=2000  no TXT record at s2\._domainkey\.d007\.test yet' "a staged key not yet published beside a live one: WARN"
 has "$T/out" "^FAIL  d008\\.test s1=live/badkey/0d .*openssl cannot read the key $K/d008\\.test/s1: qmail-dkim defers all mail from d008\\.test" "a broken key: FAIL, it defers the mail"
 has "$T/out" "^FAIL  d009\\.test s9=live/nokey s1=staged/match/0d .*$K/d009\\.test/selector lists s9, which is no key file" "a selector with no key: FAIL"
-has "$T/out" "^qmail-dkim-check: $N domains: 60 OK, 120 WARN, 120 FAIL; the host: 0 WARN, 0 FAIL$" "the summary counts"
+if [ -n "$root" ]; then
+	has "$T/out" "^FAIL  x1\\.test s1=live/match/0d rights=root  $KU \\(gid $KG, no other groups\\) cannot read the key $K/x1\\.test/s1: qmail-dkim defers all mail from x1\\.test" "a key qmailr cannot read: FAIL"
+	has "$T/out" "^FAIL  x2\\.test s1=live/match/0d rights=root  $KU \\(gid $KG, no other groups\\) cannot read $K/x2\\.test/selector: qmail-dkim defers all mail from x2\\.test" "a selector file qmailr cannot read: FAIL"
+else
+	skip 2 "not root: nothing is tried as qmailr"
+fi
+has "$T/out" "^qmail-dkim-check: $N domains: 60 OK, 120 WARN, $nfail FAIL; the host: 0 WARN, 0 FAIL$" "the summary counts"
 lacks "$T/out" "^OK    (nokey|sub\\.d020)" "without -A, no domain without a key directory"
 
 # --- -q: only what is wrong; -A: the domains without a key ------------------------
 chk -q -A
 is "$rc" 2 "-q -A: exit 2"
 lacks "$T/out" "^OK " "-q: no OK line"
-is "$(grep -c '^FAIL ' "$T/out")" 120 "-q: every FAIL"
+is "$(grep -c '^FAIL ' "$T/out")" "$nfail" "-q: every FAIL"
 has "$T/out" '^WARN  nokey\.test - rights=-  no key: mail from nokey\.test goes out unsigned' "-A: a domain of rcpthosts and virtualdomains without a key: WARN"
 lacks "$T/out" "sub\\.d020\\.test|wild|single" "-A, -q: a subdomain signed by its parent's key is OK; wildcards and addresses name no domain"
-has "$T/out" "^qmail-dkim-check: 302 domains: 61 OK, 121 WARN, 120 FAIL" "-A: the summary counts them"
+has "$T/out" "^qmail-dkim-check: $((N + 2)) domains: 61 OK, 121 WARN, $nfail FAIL" "-A: the summary counts them"
+
+# --- control/dkimrights that qmailr cannot read -------------------------------------
+if [ -n "$root" ]; then
+	chmod 0600 "$Q/control/dkimrights"
+	chk -q
+	has "$T/out" "^FAIL  rights: $KU \\(gid $KG, no other groups\\) cannot read $Q/control/dkimrights: qmail-dkim defers all mail" "control/dkimrights that qmailr cannot read: a FAIL of the host"
+	has "$T/out" "; the host: 0 WARN, 1 FAIL$" "counted as the host's"
+	chmod 0644 "$Q/control/dkimrights"
+else
+	skip 2 "not root: nothing is tried as qmailr"
+fi
 
 # --- the exit status: 1 with a WARN and no FAIL, 0 when all is well ---------------
 for d in $(grep '^FAIL' "$T/got" | cut -d' ' -f2); do rm -rf "${K:?}/$d"; done

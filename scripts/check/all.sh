@@ -89,6 +89,19 @@ key_ages() {
 	END { for (d in out) { o = dir "/" d; printf "%s", out[d] > o; close(o) } }'
 }
 
+# unreadable FILE...: those of the FILEs that $user (gid $group, no other
+# groups: qmail 1.03 drops them) cannot read, one a line, in one run of
+# setpriv; nothing, and status 1, when that cannot be tried (not root,
+# no setpriv, no such user).
+unreadable() {
+	[ "$myuid" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
+		id -u "$user" >/dev/null 2>&1 || return 1
+	[ $# -gt 0 ] || return 0
+	# shellcheck disable=SC2016 # the inner shell expands them
+	setpriv --reuid="$user" --regid="$group" --clear-groups -- \
+		/bin/sh -c 'for f; do [ -r "$f" ] || printf "%s\n" "$f"; done' sh "$@"
+}
+
 # ---- one domain ---------------------------------------------------------------
 
 # raise STATUS: the domain's status is the worst of what was found.
@@ -154,6 +167,11 @@ inv_domain() {
 	sels='' listed=''
 	if [ -f "$dir/selector" ]; then
 		listed=1
+		case $nl$closed$nl in
+		*"$nl$dir/selector$nl"*)
+			problem FAIL "$user (gid $group, no other groups) cannot read $dir/selector: $defers $d" "chmod 0644 $dir/selector"
+			;;
+		esac
 		sels=$(awk '{ sub(/#.*/, ""); sub(/\r$/, "") } NF { printf "%s%s", sep, $1; sep = " " }' "$dir/selector")
 		if [ -z "$sels" ]; then
 			problem FAIL "$dir/selector lists no selector: $defers $d" \
@@ -211,6 +229,15 @@ inv_domain() {
 			problem WARN "cannot read the key $dir/$s, so it is not checked" "run $prog as root"
 			continue
 		fi
+		case $nl$closed$nl in
+		*"$nl$dir/$s$nl"*)
+			if [ "$role" = live ]; then
+				problem FAIL "$user (gid $group, no other groups) cannot read the key $dir/$s: $defers $d" "chown $user:$group $dir/$s; chmod 0400 $dir/$s (qmail-dkim-check $d says which directory is closed)"
+			else
+				problem WARN "$user (gid $group, no other groups) cannot read the staged key $dir/$s: once listed, it defers all mail from $d" "chown $user:$group $dir/$s; chmod 0400 $dir/$s"
+			fi
+			;;
+		esac
 		if ! key_public "$dir/$s"; then
 			desc="$desc $s=$role/badkey/$shown"
 			if [ "$role" = live ]; then
@@ -328,6 +355,16 @@ all_main() {
 # DNS names asked in one dig first (answers kept for the run, dns.sh).
 inv_worker() {
 	list=$1
+	# what qmail-dkim reads, tried as $user all at once
+	set --
+	while read -r d; do
+		for kf in "$kroot/$d"/*; do
+			[ -f "$kf" ] || continue
+			case ${kf##*/} in identity | *.pub | *.txt | .*) continue ;; esac
+			set -- "$@" "$kf"
+		done
+	done <"$list"
+	closed=$(unreadable "$@") || closed=
 	set --
 	while read -r d; do
 		dir=$kroot/$d
@@ -372,6 +409,18 @@ check_all() {
 	{
 		check_key_tree
 		check_rights
+		# a control file qmail-dkim cannot read defers all mail
+		set --
+		for cf in "$ctl/dkimrights" "$ctl/dkimsenders"; do
+			[ ! -f "$cf" ] || set -- "$@" "$cf"
+		done
+		if [ $# -gt 0 ]; then
+			unreadable "$@" >"$work/closed" || :
+			while IFS= read -r cf; do
+				fail "rights: $user (gid $group, no other groups) cannot read $cf: qmail-dkim defers all mail"
+				fix "chmod 0644 $cf"
+			done <"$work/closed"
+		fi
 	} >"$work/host"
 	hostwarn=$nwarn hostfail=$nfail
 	# -q: only what is wrong
