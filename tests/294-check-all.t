@@ -13,7 +13,7 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 need_dns
-plan 31
+plan 33
 
 qmail_accounts
 qmail_home
@@ -137,11 +137,12 @@ start_dns
 
 chk() { run "$S/qmail-dkim-check" -a -d "$Q" -s "127.0.0.1:$port" -u "$KU" -g "$KG" "$@"; }
 
-# --- every case, on each domain's line ---------------------------------------
+# --- every case, on each domain's line; -A: the domains without a key -----------
+printf 'WARN nokey.test -\nOK sub.d020.test parent=d020.test\n' >>"$T/expect"
 t0=$(date +%s)
-chk
+chk -A
 t1=$(date +%s)
-diag "qmail-dkim-check -a: $N domains in $((t1 - t0)) s (wall clock, $(nproc 2>/dev/null || echo ?) CPUs)"
+diag "qmail-dkim-check -a -A: $((N + 2)) domains in $((t1 - t0)) s (wall clock, $(nproc 2>/dev/null || echo ?) CPUs; make bench-domains measures)"
 is "$rc" 2 "exit 2: a FAIL (Nagios CRITICAL)"
 # the lines without their ages and what follows the keys
 awk '/^(OK|WARN|FAIL) / {
@@ -149,10 +150,13 @@ awk '/^(OK|WARN|FAIL) / {
 	for (i = 2; i <= NF && $i !~ /^rights=/; i++) { sub(/\/[0-9?]+d$/, "", $i); out = out " " $i }
 	print out
 }' "$T/out" >"$T/got"
-if cmp -s "$T/expect" "$T/got"; then pass "each of the $N domains has its line, with its case"; else
-	fail "each of the $N domains has its line, with its case"
-	diff "$T/expect" "$T/got" | sed 's/^/  /' | head -30 >&2
+sort "$T/expect" >"$T/expect.sorted"
+sort "$T/got" >"$T/got.sorted"
+if cmp -s "$T/expect.sorted" "$T/got.sorted"; then pass "each of the $((N + 2)) domains has its line, with its case"; else
+	fail "each of the $((N + 2)) domains has its line, with its case"
+	diff "$T/expect.sorted" "$T/got.sorted" | sed 's/^/  /' | head -30 >&2
 fi
+is "$(cut -d' ' -f2 "$T/got" | sort -c 2>&1 && echo sorted)" sorted "the domains in order"
 is "$(grep -c '^OK    d[0-9]*\.test s1=live/match/0d rights=200[0-6]$' "$T/out")" 30 "a live key whose record matches: OK, age 0 days, and who may sign"
 is "$(grep -c '^OK    d[0-9]*\.test default=live/match/0d rights=' "$T/out")" 30 "the key named default signs without a selector file"
 has "$T/out" '^WARN  d001\.test s2=staged/match/0d rights=2001  not signing yet: the staged key s2 is published$' "staged only: not signing yet"
@@ -173,34 +177,34 @@ if [ -n "$root" ]; then
 else
 	skip 2 "not root: nothing is tried as qmailr"
 fi
-has "$T/out" "^qmail-dkim-check: $N domains: 60 OK, 120 WARN, $nfail FAIL; the host: 0 WARN, 0 FAIL$" "the summary counts"
-lacks "$T/out" "^OK    (nokey|sub\\.d020)" "without -A, no domain without a key directory"
-
-# --- -q: only what is wrong; -A: the domains without a key ------------------------
-chk -q -A
-is "$rc" 2 "-q -A: exit 2"
-lacks "$T/out" "^OK " "-q: no OK line"
-is "$(grep -c '^FAIL ' "$T/out")" "$nfail" "-q: every FAIL"
 has "$T/out" '^WARN  nokey\.test - rights=-  no key: mail from nokey\.test goes out unsigned' "-A: a domain of rcpthosts and virtualdomains without a key: WARN"
-lacks "$T/out" "sub\\.d020\\.test|wild|single" "-A, -q: a subdomain signed by its parent's key is OK; wildcards and addresses name no domain"
-has "$T/out" "^qmail-dkim-check: $((N + 2)) domains: 61 OK, 121 WARN, $nfail FAIL" "-A: the summary counts them"
+has "$T/out" '^OK    sub\.d020\.test parent=d020\.test rights=-  no key of its own: qmail-dkim signs its mail with d=d020\.test' "-A: a subdomain signed by its parent's key: OK"
+lacks "$T/out" "wild|single" "-A: wildcards and addresses name no domain"
+has "$T/out" "^qmail-dkim-check: $((N + 2)) domains: 61 OK, 121 WARN, $nfail FAIL; the host: 0 WARN, 0 FAIL$" "the summary counts"
 
-# --- control/dkimrights that qmailr cannot read -------------------------------------
-if [ -n "$root" ]; then
-	chmod 0600 "$Q/control/dkimrights"
-	chk -q
-	has "$T/out" "^FAIL  rights: $KU \\(gid $KG, no other groups\\) cannot read $Q/control/dkimrights: qmail-dkim defers all mail" "control/dkimrights that qmailr cannot read: a FAIL of the host"
-	has "$T/out" "; the host: 0 WARN, 1 FAIL$" "counted as the host's"
-	chmod 0644 "$Q/control/dkimrights"
-else
-	skip 2 "not root: nothing is tried as qmailr"
-fi
-
-# --- the exit status: 1 with a WARN and no FAIL, 0 when all is well ---------------
+# --- -q: only what is wrong; the exit status: 1 with a WARN and no FAIL -----------
 for d in $(grep '^FAIL' "$T/got" | cut -d' ' -f2); do rm -rf "${K:?}/$d"; done
 chk -q
 is "$rc" 1 "exit 1: a WARN, no FAIL (Nagios WARNING)"
+lacks "$T/out" "^OK " "-q: no OK line"
+is "$(grep -c '^WARN ' "$T/out")" 120 "-q: every WARN"
+lacks "$T/out" "nokey" "without -A, no domain without a key directory"
+has "$T/out" "^qmail-dkim-check: 180 domains: 60 OK, 120 WARN, 0 FAIL" "-q: the summary, since something is wrong"
+
+# --- control/dkimrights that qmailr cannot read -------------------------------------
 for d in $(grep '^WARN' "$T/got" | cut -d' ' -f2); do rm -rf "${K:?}/$d"; done
+if [ -n "$root" ]; then
+	chmod 0600 "$Q/control/dkimrights"
+	chk -q
+	is "$rc" 2 "control/dkimrights that qmailr cannot read: exit 2"
+	has "$T/out" "^FAIL  rights: $KU \\(gid $KG, no other groups\\) cannot read $Q/control/dkimrights: qmail-dkim defers all mail" "a FAIL of the host"
+	has "$T/out" "; the host: 0 WARN, 1 FAIL$" "counted as the host's"
+	chmod 0644 "$Q/control/dkimrights"
+else
+	skip 3 "not root: nothing is tried as qmailr"
+fi
+
+# --- 0 when all is well ---------------------------------------------------------------
 chk -q
 is "$rc" 0 "exit 0: all OK"
 is "$(cat "$T/out")" "" "-q prints nothing when all is well (cron sends no mail)"
