@@ -13,7 +13,7 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 need_dns
-plan 33
+plan 34
 
 qmail_accounts
 qmail_home
@@ -129,6 +129,10 @@ if [ -n "$root" ]; then
 	N=302
 fi
 rm -rf "$K/good.test"
+# a directory qmail-dkim never looks in
+mkdir "$K/Upper.Test"
+chmod 0750 "$K/Upper.Test"
+[ -z "$root" ] || chgrp "$KG" "$K/Upper.Test"
 # the domains qmail receives for: one without a key, one signed by its
 # parent's, a wildcard and an address that name no domain
 printf 'd010.test\nnokey.test\nsub.d020.test\n.wild.test\n' >"$Q/control/rcpthosts"
@@ -144,8 +148,9 @@ chk -A
 t1=$(date +%s)
 diag "qmail-dkim-check -a -A: $((N + 2)) domains in $((t1 - t0)) s (wall clock, $(nproc 2>/dev/null || echo ?) CPUs; make bench-domains measures)"
 is "$rc" 2 "exit 2: a FAIL (Nagios CRITICAL)"
-# the lines without their ages and what follows the keys
-awk '/^(OK|WARN|FAIL) / {
+# the domains' lines (not the host's, "WARN  key: ..."), without their
+# ages and what follows the keys
+awk '/^(OK|WARN|FAIL) / && $2 !~ /:$/ {
 	out = $1
 	for (i = 2; i <= NF && $i !~ /^rights=/; i++) { sub(/\/[0-9?]+d$/, "", $i); out = out " " $i }
 	print out
@@ -180,9 +185,11 @@ fi
 has "$T/out" '^WARN  nokey\.test - rights=-  no key: mail from nokey\.test goes out unsigned' "-A: a domain of rcpthosts and virtualdomains without a key: WARN"
 has "$T/out" '^OK    sub\.d020\.test parent=d020\.test rights=-  no key of its own: qmail-dkim signs its mail with d=d020\.test' "-A: a subdomain signed by its parent's key: OK"
 lacks "$T/out" "wild|single" "-A: wildcards and addresses name no domain"
-has "$T/out" "^qmail-dkim-check: $((N + 2)) domains: 61 OK, 121 WARN, $nfail FAIL; the host: 0 WARN, 0 FAIL$" "the summary counts"
+has "$T/out" "^WARN  key: $K/Upper\\.Test is not a domain name in lower case: qmail-dkim never signs with what is in it" "a directory that is no domain name: a WARN of the host"
+has "$T/out" "^qmail-dkim-check: $((N + 2)) domains: 61 OK, 121 WARN, $nfail FAIL; the host: 1 WARN, 0 FAIL$" "the summary counts"
 
 # --- -q: only what is wrong; the exit status: 1 with a WARN and no FAIL -----------
+rmdir "$K/Upper.Test"
 for d in $(grep '^FAIL' "$T/got" | cut -d' ' -f2); do rm -rf "${K:?}/$d"; done
 chk -q
 is "$rc" 1 "exit 1: a WARN, no FAIL (Nagios WARNING)"

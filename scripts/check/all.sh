@@ -11,11 +11,15 @@
 # (user@example.com in virtualdomains) name no domain of their own;
 # users/assign names local parts, not domains.
 all_domains() {
+	: >"$work/notdomains"
 	for dd in "$kroot"/*/; do
 		dd=${dd%/}
 		dd=${dd##*/}
 		if valid_domain "$dd"; then
 			printf '%s\n' "$dd"
+		elif [ "$dd" != '*' ]; then
+			# qmail-dkim looks a domain up in lower case
+			printf '%s\n' "$dd" >>"$work/notdomains"
 		fi
 	done | sort >"$work/keyed"
 	: >"$work/keyless"
@@ -409,6 +413,10 @@ check_all() {
 	{
 		check_key_tree
 		check_rights
+		while IFS= read -r dd; do
+			warn "key: $kroot/$dd is not a domain name in lower case: qmail-dkim never signs with what is in it"
+			fix "rename it to the domain's name in lower case (mv), or remove it"
+		done <"$work/notdomains"
 		# a control file qmail-dkim cannot read defers all mail
 		set --
 		for cf in "$ctl/dkimrights" "$ctl/dkimsenders"; do
