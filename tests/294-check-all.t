@@ -13,7 +13,7 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 need_dns
-plan 34
+plan 36
 
 qmail_accounts
 qmail_home
@@ -128,6 +128,19 @@ if [ -n "$root" ]; then
 	nfail=122
 	N=302
 fi
+# a staged key only and no rights line; a file named default that is no key
+put x3.test s2 s1
+echo "txt-record=s2._domainkey.x3.test,$rsa" >>"$T/dns.conf"
+echo "WARN x3.test s2=staged/match" >>"$T/expect"
+mkdir "$K/x4.test"
+echo "not a key" >"$K/x4.test/default"
+chmod 0400 "$K/x4.test/default"
+chmod 0750 "$K/x4.test"
+[ -z "$root" ] || chgrp "$KG" "$K/x4.test"
+echo "FAIL x4.test default=live/nokey" >>"$T/expect"
+echo "root: x4.test" >>"$Q/control/dkimrights"
+nfail=$((nfail + 1))
+N=$((N + 2))
 rm -rf "$K/good.test"
 # a directory qmail-dkim never looks in
 mkdir "$K/Upper.Test"
@@ -182,11 +195,13 @@ if [ -n "$root" ]; then
 else
 	skip 2 "not root: nothing is tried as qmailr"
 fi
+has "$T/out" '^WARN  x3\.test s2=staged/match/0d rights=none  no line of control/dkimrights grants x3\.test: no local user.s mail is signed as x3\.test; not signing yet: the staged key s2 is published$' "staged only and no rights line: both said"
+has "$T/out" "^FAIL  x4\\.test default=live/nokey rights=root  $K/x4\\.test/default, which signs when there is no selector file, is no key file: qmail-dkim defers all mail from x4\\.test" "a file named default that is no key: FAIL"
 has "$T/out" '^WARN  nokey\.test - rights=-  no key: mail from nokey\.test goes out unsigned' "-A: a domain of rcpthosts and virtualdomains without a key: WARN"
 has "$T/out" '^OK    sub\.d020\.test parent=d020\.test rights=-  no key of its own: qmail-dkim signs its mail with d=d020\.test' "-A: a subdomain signed by its parent's key: OK"
 lacks "$T/out" "wild|single" "-A: wildcards and addresses name no domain"
 has "$T/out" "^WARN  key: $K/Upper\\.Test is not a domain name in lower case: qmail-dkim never signs with what is in it" "a directory that is no domain name: a WARN of the host"
-has "$T/out" "^qmail-dkim-check: $((N + 2)) domains: 61 OK, 121 WARN, $nfail FAIL; the host: 1 WARN, 0 FAIL$" "the summary counts"
+has "$T/out" "^qmail-dkim-check: $((N + 2)) domains: 61 OK, 122 WARN, $nfail FAIL; the host: 1 WARN, 0 FAIL$" "the summary counts"
 
 # --- -q: only what is wrong; the exit status: 1 with a WARN and no FAIL -----------
 rmdir "$K/Upper.Test"
@@ -194,9 +209,9 @@ for d in $(grep '^FAIL' "$T/got" | cut -d' ' -f2); do rm -rf "${K:?}/$d"; done
 chk -q
 is "$rc" 1 "exit 1: a WARN, no FAIL (Nagios WARNING)"
 lacks "$T/out" "^OK " "-q: no OK line"
-is "$(grep -c '^WARN ' "$T/out")" 120 "-q: every WARN"
+is "$(grep -c '^WARN ' "$T/out")" 121 "-q: every WARN"
 lacks "$T/out" "nokey" "without -A, no domain without a key directory"
-has "$T/out" "^qmail-dkim-check: 180 domains: 60 OK, 120 WARN, 0 FAIL" "-q: the summary, since something is wrong"
+has "$T/out" "^qmail-dkim-check: 181 domains: 60 OK, 121 WARN, 0 FAIL" "-q: the summary, since something is wrong"
 
 # --- control/dkimrights that qmailr cannot read -------------------------------------
 for d in $(grep '^WARN' "$T/got" | cut -d' ' -f2); do rm -rf "${K:?}/$d"; done

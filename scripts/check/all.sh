@@ -166,7 +166,6 @@ inv_domain() {
 	d=$1
 	dir=$kroot/$d
 	dst=OK probs='' fixes='' desc=''
-	newsel=s$(date +%Y%m)
 	rollover="$kg $d $newsel; publish the record it prints; once DNS serves it: $kg -A $newsel $d"
 	sels='' listed=''
 	if [ -f "$dir/selector" ]; then
@@ -192,8 +191,13 @@ inv_domain() {
 			*" $s "*) live="$live $s" ;;
 			*)
 				desc="$desc $s=live/nokey"
-				problem FAIL "$dir/selector lists $s, which is no key file: $defers $d" \
-					"correct $dir/selector (the keys: ${keys_here:-none}), or make a key: $rollover"
+				if [ -n "$listed" ]; then
+					problem FAIL "$dir/selector lists $s, which is no key file: $defers $d" \
+						"correct $dir/selector (the keys: ${keys_here:-none}), or make a key: $rollover"
+				else
+					problem FAIL "$dir/default, which signs when there is no selector file, is no key file: $defers $d" \
+						"remove it, and make a key: $rollover"
+				fi
 				;;
 			esac
 		done
@@ -264,6 +268,7 @@ inv_domain() {
 		live/failed) problem FAIL "$dwhy: whether receivers can verify what $s signs is not known" "check the DNS servers of $d (dig $s._domainkey.$d TXT)" ;;
 		live/*) problem FAIL "$dwhy: receivers fail what $s signs" "publish this key's record instead ($record); qmail-dkim-check $d says what is wrong" ;;
 		staged/missing) problem WARN "$dwhy yet: publish it before signing with the staged key $s" "publish the record ($record)" ;;
+		staged/failed) problem WARN "$dwhy (the staged key $s)" "check the DNS servers of $d (dig $s._domainkey.$d TXT)" ;;
 		staged/*) problem WARN "$dwhy (the staged key $s)" "publish this key's record ($record) before $kg -A $s $d" ;;
 		esac
 		if [ "$role" = live ]; then
@@ -279,7 +284,8 @@ inv_domain() {
 			fi
 		fi
 	done
-	if [ -z "$live" ] && [ -z "$probs" ]; then
+	# no selector file, no key named default: nothing signs
+	if [ -z "$listed" ] && [ ! -e "$dir/default" ]; then
 		if [ -n "$good_staged" ]; then
 			# shellcheck disable=SC2086 # selectors, no blanks
 			set -- $good_staged
@@ -345,6 +351,8 @@ all_main() {
 	[ "$home" = /var/qmail ] || kg="$kg -d $home"
 	defers="qmail-dkim defers all mail from"
 	usermode=''
+	# the selector a rollover's fix names
+	newsel=s$(date +%Y%m)
 	make_work
 	case $home in
 	/*) abshome=$home ;;
