@@ -37,8 +37,9 @@ done
 	echo "exact.test:exact"
 } >>"$Q/control/virtualdomains"
 {
-	# cust1..cust9 (and cust10..cust19, whose prefix cust1 begins
-	# "cust1-"? no: "cust10-" does not begin with "cust1-") to root
+	# +custN-: each domain's own line (+cust1- does not take cust10's
+	# mail: "cust10-" does not begin with "cust1-"); a third to root, a
+	# third to users this host does not know (by uid), a third to nobody
 	i=0
 	while [ "$i" -lt 50 ]; do
 		i=$((i + 1))
