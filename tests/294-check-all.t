@@ -13,7 +13,7 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 need_dns
-plan 36
+plan 37
 
 qmail_accounts
 qmail_home
@@ -230,5 +230,19 @@ fi
 chk -q
 is "$rc" 0 "exit 0: all OK"
 is "$(cat "$T/out")" "" "-q prints nothing when all is well (cron sends no mail)"
+# an old host's tools: busybox's sh, awk, sed, find, stat; dig, openssl
+# and setpriv (busybox's takes no --reuid) are this host's
+if busybox_bin "$T/bb" dig openssl setpriv; then
+	run env PATH="$T/bb" "$T/bb/sh" "$S/qmail-dkim-check" -a -d "$Q" -s "127.0.0.1:$port" -u "$KU" -g "$KG"
+	grep -v '^qmail-dkim-check: every domain' "$T/out" >"$T/bb.out"
+	run "$S/qmail-dkim-check" -a -d "$Q" -s "127.0.0.1:$port" -u "$KU" -g "$KG"
+	grep -v '^qmail-dkim-check: every domain' "$T/out" >"$T/dash.out"
+	if cmp -s "$T/dash.out" "$T/bb.out" && [ -s "$T/bb.out" ]; then pass "under busybox: the same lines"; else
+		fail "under busybox: the same lines"
+		diff "$T/dash.out" "$T/bb.out" | head -10 | sed 's/^/  /' >&2
+	fi
+else
+	skip 1 "busybox not installed (tests/deps.sh installs it)"
+fi
 chk -j 0
 is "$rc" 3 "a usage error: exit 3 (Nagios UNKNOWN)"
