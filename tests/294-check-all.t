@@ -205,7 +205,7 @@ has "$T/out" "^qmail-dkim-check: $((N + 2)) domains: 61 OK, 122 WARN, $nfail FAI
 
 # --- -q: only what is wrong; the exit status: 1 with a WARN and no FAIL -----------
 rmdir "$K/Upper.Test"
-for d in $(grep '^FAIL' "$T/got" | cut -d' ' -f2); do rm -rf "${K:?}/$d"; done
+grep '^FAIL' "$T/got" | cut -d' ' -f2 | while read -r d; do rm -rf "${K:?}/$d"; done
 chk -q
 is "$rc" 1 "exit 1: a WARN, no FAIL (Nagios WARNING)"
 lacks "$T/out" "^OK " "-q: no OK line"
@@ -214,7 +214,7 @@ lacks "$T/out" "nokey" "without -A, no domain without a key directory"
 has "$T/out" "^qmail-dkim-check: 181 domains: 60 OK, 121 WARN, 0 FAIL" "-q: the summary, since something is wrong"
 
 # --- control/dkimrights that qmailr cannot read -------------------------------------
-for d in $(grep '^WARN' "$T/got" | cut -d' ' -f2); do rm -rf "${K:?}/$d"; done
+grep '^WARN' "$T/got" | cut -d' ' -f2 | while read -r d; do rm -rf "${K:?}/$d"; done
 if [ -n "$root" ]; then
 	chmod 0600 "$Q/control/dkimrights"
 	chk -q

@@ -62,12 +62,13 @@ has "$T/err" "nobody\\.test: neither users/assign nor a user name says whose its
 has "$T/err" "has\\.test: has a key already, left as it is" "a domain with a key is left as it is"
 has "$T/err" "51 key\\(s\\) made, 1 domain\\(s\\) had one, 1 failed" "the summary: 51 made (50 + exact.test)"
 sel=s$(date +%Y%m)
-n=0
-for d in $(awk -F: '/^c[0-9]+\.test:|^exact\.test:/ { print $1 }' "$Q/control/virtualdomains"); do
-	if [ -f "$K/$d/$sel" ] && [ ! -f "$K/$d/selector" ]; then n=$((n + 1)); fi
-done
+n=$(awk -F: '/^c[0-9]+\.test:|^exact\.test:/ { print $1 }' "$Q/control/virtualdomains" |
+	while read -r d; do
+		if [ -f "$K/$d/$sel" ] && [ ! -f "$K/$d/selector" ]; then echo "$d"; fi
+	done | wc -l | tr -d ' ')
 is "$n" 51 "each domain has a staged key $sel, and no selector file"
 lacks "$T/out" "wild|single" "wildcards and addresses name no domain"
+# shellcheck disable=SC2012 # the names, sorted, are the point
 is "$(ls "$K/has.test" | tr '\n' ' ')" "k1 k1.pub k1.txt selector " "the domain with a key is unchanged"
 has "$Q/control/dkimrights" "^root: has\\.test c3\\.test c6\\.test .*c48\\.test exact\\.test$" "root is granted its domains on its line (+cust3-, =exact)"
 has "$Q/control/dkimrights" "^5001: c1\\.test$" "a user this host does not know is granted by uid"
@@ -87,6 +88,7 @@ is "$rc" 1 "-l: exit 1, as one line is no domain"
 has "$T/err" "bad\\.\\.test: not a domain name, left out" "the line that is no domain is left out"
 has "$Q/control/dkimrights" "^root: .* r1\\.test$" "-l: the domain's own WHO"
 has "$Q/control/dkimrights" "^65534: r2\\.test$" "-l: -a WHO for the others"
+# shellcheck disable=SC2012 # the names, sorted, are the point
 is "$(ls "$T/zones" | tr '\n' ' ')" "r1.test r2.test " "-o DIR: a file a domain"
 # the zone line's strings, joined, are the key's value
 want=$(cat "$K/r1.test/$sel.txt")
