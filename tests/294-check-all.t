@@ -13,7 +13,7 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 need_dns
-plan 37
+plan 38
 
 qmail_accounts
 qmail_home
@@ -139,8 +139,18 @@ chmod 0750 "$K/x4.test"
 [ -z "$root" ] || chgrp "$KG" "$K/x4.test"
 echo "FAIL x4.test default=live/nokey" >>"$T/expect"
 echo "root: x4.test" >>"$Q/control/dkimrights"
+# a live RSA key of 1024 bits, its record published: WARN
+mkdir "$K/x5.test"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$K/x5.test/s1" 2>/dev/null
+chmod 0400 "$K/x5.test/s1"
+chmod 0750 "$K/x5.test"
+[ -z "$root" ] || { chgrp "$KG" "$K/x5.test" && chown "$KU:$KG" "$K/x5.test/s1"; }
+echo s1 >"$K/x5.test/selector"
+echo "txt-record=s1._domainkey.x5.test,\"v=DKIM1; k=rsa; p=$(openssl pkey -in "$K/x5.test/s1" -pubout -outform DER | openssl base64 -A)\"" >>"$T/dns.conf"
+echo "WARN x5.test s1=live/match" >>"$T/expect"
+echo "root: x5.test" >>"$Q/control/dkimrights"
 nfail=$((nfail + 1))
-N=$((N + 2))
+N=$((N + 3))
 rm -rf "$K/good.test"
 # a directory qmail-dkim never looks in
 mkdir "$K/Upper.Test"
@@ -197,11 +207,12 @@ else
 fi
 has "$T/out" '^WARN  x3\.test s2=staged/match/0d rights=none  no line of control/dkimrights grants x3\.test: no local user.s mail is signed as x3\.test; not signing yet: the staged key s2 is published$' "staged only and no rights line: both said"
 has "$T/out" "^FAIL  x4\\.test default=live/nokey rights=root  $K/x4\\.test/default, which signs when there is no selector file, is no key file: qmail-dkim defers all mail from x4\\.test" "a file named default that is no key: FAIL"
+has "$T/out" '^WARN  x5\.test s1=live/match/0d rights=root  the key s1 is RSA 1024 bits: RFC 8301 asks for 2048' "an RSA key of 1024 bits: WARN"
 has "$T/out" '^WARN  nokey\.test - rights=-  no key: mail from nokey\.test goes out unsigned' "-A: a domain of rcpthosts and virtualdomains without a key: WARN"
 has "$T/out" '^OK    sub\.d020\.test parent=d020\.test rights=-  no key of its own: qmail-dkim signs its mail with d=d020\.test' "-A: a subdomain signed by its parent's key: OK"
 lacks "$T/out" "wild|single" "-A: wildcards and addresses name no domain"
 has "$T/out" "^WARN  key: $K/Upper\\.Test is not a domain name in lower case: qmail-dkim never signs with what is in it" "a directory that is no domain name: a WARN of the host"
-has "$T/out" "^qmail-dkim-check: $((N + 2)) domains: 61 OK, 122 WARN, $nfail FAIL; the host: 1 WARN, 0 FAIL$" "the summary counts"
+has "$T/out" "^qmail-dkim-check: $((N + 2)) domains: 61 OK, 123 WARN, $nfail FAIL; the host: 1 WARN, 0 FAIL$" "the summary counts"
 
 # --- -q: only what is wrong; the exit status: 1 with a WARN and no FAIL -----------
 rmdir "$K/Upper.Test"
@@ -209,9 +220,9 @@ grep '^FAIL' "$T/got" | cut -d' ' -f2 | while read -r d; do rm -rf "${K:?}/$d"; 
 chk -q
 is "$rc" 1 "exit 1: a WARN, no FAIL (Nagios WARNING)"
 lacks "$T/out" "^OK " "-q: no OK line"
-is "$(grep -c '^WARN ' "$T/out")" 121 "-q: every WARN"
+is "$(grep -c '^WARN ' "$T/out")" 122 "-q: every WARN"
 lacks "$T/out" "nokey" "without -A, no domain without a key directory"
-has "$T/out" "^qmail-dkim-check: 181 domains: 60 OK, 121 WARN, 0 FAIL" "-q: the summary, since something is wrong"
+has "$T/out" "^qmail-dkim-check: 182 domains: 60 OK, 122 WARN, 0 FAIL" "-q: the summary, since something is wrong"
 
 # --- control/dkimrights that qmailr cannot read -------------------------------------
 grep '^WARN' "$T/got" | cut -d' ' -f2 | while read -r d; do rm -rf "${K:?}/$d"; done

@@ -257,7 +257,22 @@ inv_domain() {
 		fi
 		case $text in
 		*ED25519*) ktype=ed25519 kp=${spki#????????????????} ;;
-		*) ktype=rsa kp=$spki ;;
+		*)
+			ktype=rsa kp=$spki
+			bits=${text#*(}
+			bits=${bits%%" bit)"*}
+			case $bits in '' | *[!0-9]*) bits=0 ;; esac
+			# RFC 8301 3.2: at least 1024 bits, 2048 advised, at most 4096 verified
+			if [ "$bits" -lt 1024 ]; then
+				if [ "$role" = live ]; then
+					problem FAIL "the key $s is RSA $bits bits: qmail-dkim refuses keys under 1024 bits and $defers $d" "make a 2048-bit key: $rollover"
+				else
+					problem WARN "the staged key $s is RSA $bits bits, under the 1024 qmail-dkim takes" "remove it: $kg -R $s $d"
+				fi
+			elif [ "$bits" -lt 2048 ] || [ "$bits" -gt 4096 ]; then
+				problem WARN "the key $s is RSA $bits bits: RFC 8301 asks for 2048 (verifiers handle up to 4096)" "make a 2048-bit key: $rollover"
+			fi
+			;;
 		esac
 		dns_state "$s._domainkey.$d"
 		desc="$desc $s=$role/$dstate/$shown"
