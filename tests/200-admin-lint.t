@@ -5,13 +5,13 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 
-scripts="qmail-dkim-keygen qmail-dkim-install qmail-dkim-check qmail-dkim-spf"
+scripts="qmail-dkim-keygen qmail-dkim-install qmail-dkim-check qmail-dkim-spf qmail-dkim-logsum"
 # every page in man/, and those of the programs (the scripts' are below)
 pages=$(cd "$TOP/man" && ls -- *.8)
 others=$(for m in $pages; do
 	case " $scripts " in *" ${m%.8} "*) ;; *) echo "$m" ;; esac
 done)
-plan $((55 + $(echo "$pages" | wc -l) + 2 * $(echo "$others" | wc -l)))
+plan $((67 + $(echo "$pages" | wc -l) + 2 * $(echo "$others" | wc -l)))
 
 for s in $scripts; do
 	if [ -f "$S/$s" ] && [ -x "$S/$s" ]; then pass "$s exists and is executable"; else fail "$s exists and is executable"; fi

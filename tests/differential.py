@@ -365,7 +365,9 @@ class Driver:
 
     def run_gen(self):
         self.start_daemon()
-        policies = list(POLICIES)
+        # the oracle (tests/expect.py) judges the message, not who sent
+        # it: control/dkimrights is "same"'s, for the chain cases
+        policies = [p for p in POLICIES if p != "rights"]
         pending = []   # wire files for go-msgauth: (k, path, label, msg, sender)
         classes = {}   # what tests/expect.py says of each message
         t0 = time.monotonic()

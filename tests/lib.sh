@@ -51,6 +51,21 @@ _stop_bg() {
 trap _finish EXIT
 trap 'exit 130' HUP INT TERM
 
+# busybox_bin DIR CMD...: DIR holds busybox's applets (sh, awk, sed,
+# sort, find, stat...: the tools of an old or small host) and this host's
+# CMDs (what busybox lacks: dig, openssl); PATH=DIR runs a script with
+# them alone. Status 1 when busybox is not installed.
+busybox_bin() {
+	_bb=$(command -v busybox) || return 1
+	mkdir -p "$1"
+	"$_bb" --install -s "$1" || return 1
+	_dir=$1
+	shift
+	for _c; do
+		ln -sf "$(command -v "$_c")" "$_dir/$_c" || return 1
+	done
+}
+
 # --- TAP -------------------------------------------------------------------
 
 plan() { _planned=$1; echo "1..$1"; }

@@ -185,6 +185,23 @@ find_keys() {
 	fi
 }
 
+# key_public FILE: one openssl run: the public key in PEM, whose body is
+# the base64 of the DER SubjectPublicKeyInfo, in $spki, then its
+# description, in $text; status 1 when openssl cannot read FILE.
+key_public() {
+	info=$(openssl pkey -in "$1" -passin pass: -pubout -text_pub 2>/dev/null) || return 1
+	spki='' text='' inpem=''
+	while IFS= read -r line; do
+		case $line in
+		'-----BEGIN PUBLIC KEY-----') inpem=1 ;;
+		'-----END PUBLIC KEY-----') inpem= ;;
+		*) if [ -n "$inpem" ]; then spki=$spki$line; else text="$text$line "; fi ;;
+		esac
+	done <<EOF
+$info
+EOF
+}
+
 # check_key SELECTOR: the key's form, type, size and mode, and whether
 # qmail-dkim can read it. Leaves what DNS must publish in $work/want.SELECTOR.
 check_key() {
@@ -230,23 +247,11 @@ check_key() {
 		return 1
 		;;
 	esac
-	# One openssl run: the public key in PEM, whose body is the base64 of
-	# the DER SubjectPublicKeyInfo, then its description.
-	if ! info=$(openssl pkey -in "$key" -passin pass: -pubout -text_pub 2>/dev/null); then
+	if ! key_public "$key"; then
 		bad "key: openssl cannot read $key as a private key"
 		fix "make a new key: $kg -f $kdomain $selector"
 		return 1
 	fi
-	spki='' text='' inpem=''
-	while IFS= read -r line; do
-		case $line in
-		'-----BEGIN PUBLIC KEY-----') inpem=1 ;;
-		'-----END PUBLIC KEY-----') inpem= ;;
-		*) if [ -n "$inpem" ]; then spki=$spki$line; else text="$text$line "; fi ;;
-		esac
-	done <<EOF
-$info
-EOF
 	case $text in
 	*ED25519*)
 		ktype=ed25519

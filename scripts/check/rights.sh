@@ -220,6 +220,11 @@ check_rights() {
 		set -- $kdoms
 		set +f
 		if [ $# -gt 1 ]; then
+			if [ -n "$inventory" ]; then
+				fail "rights: keys for $# domains and no $rights: every local user may sign as any of them, so one customer's mail passes DKIM as another's domain"
+				fix "write $rights, mode 0644: qmail-dkim-check DOMAIN (any of them) proposes it"
+				return 0
+			fi
 			fail "rights: keys for $# domains ($kdoms) and no $rights: every local user may sign as any of them, so one customer's mail passes DKIM as another's domain"
 			propose_rights >"$work/proposed"
 			set --
@@ -333,7 +338,8 @@ check_rights() {
 			fi
 		done
 	done <"$rights"
-	if [ -z "$all" ]; then
+	# (-a says it on each domain's line)
+	if [ -z "$all" ] && [ -z "$inventory" ]; then
 		for d in $kdoms; do
 			case " $granted " in *" $d "*) continue ;; esac
 			warn "rights: $d has a key, but no line of $rights grants it: no local user's mail is signed as $d"
