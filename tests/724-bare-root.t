@@ -11,7 +11,8 @@ set -u
 . "${0%/*}/lib.sh"
 . "${0%/*}/admin.sh"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root to chroot"
-BB=/bin/busybox
+# BUSYBOX=FILE: another static busybox
+BB=${BUSYBOX:-/bin/busybox}
 if [ ! -x "$BB" ] || readelf -l "$BB" 2>/dev/null | grep -q INTERP; then
 	skip_all "/bin/busybox is not static (Debian's busybox-static, which replaces busybox)"
 fi
