@@ -261,7 +261,12 @@ class Delivery:
         if victim is None or not alive(victim):
             self.landed = "over"
             return
-        os.kill(victim, sig)
+        try:
+            os.kill(victim, sig)
+        except ProcessLookupError:
+            # it ended, and its parent reaped it, since alive() looked
+            self.landed = "over"
+            return
         self.landed = self.target
 
     def judge(self, out, report, rc, eof, left):
