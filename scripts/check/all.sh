@@ -134,10 +134,7 @@ dns_state() {
 		return 0
 		;;
 	esac
-	n=0
-	while read -r _; do
-		n=$((n + 1))
-	done <"$ans"
+	count_answers
 	if [ "$n" -eq 0 ]; then
 		dstate=missing dwhy="no TXT record at $1"
 		return 0

@@ -115,6 +115,15 @@ count_lines() {
 	nlines=$#
 }
 
+# count_answers: sets $n to the number of records in $ans, the last
+# dns lookup's answer.
+count_answers() {
+	n=0
+	while read -r _; do
+		n=$((n + 1))
+	done <"$ans"
+}
+
 # noblank TEXT: sets $nb to TEXT without blanks (RFC 6376 3.2 allows
 # folding white space inside values).
 noblank() {

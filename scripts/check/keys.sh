@@ -407,10 +407,7 @@ check_dns_key() {
 		return 0
 		;;
 	esac
-	n=0
-	while read -r _; do
-		n=$((n + 1))
-	done <"$ans"
+	count_answers
 	if [ "$n" -eq 0 ]; then
 		if [ -n "$staging" ]; then
 			warn "dns: no TXT record at $dnsname yet: publish it before signing with this staged key"
