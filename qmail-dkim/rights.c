@@ -62,7 +62,7 @@ struct grant {
 
 /*
  * The table, names and groups resolved, is kept while the file stays
- * the same (device, inode, mtime, size): qmail-dkimd asks no name
+ * the same (device, inode, mtime, ctime, size): qmail-dkimd asks no name
  * service per message.  This is state meant to outlive a message.
  */
 static struct {
@@ -70,7 +70,7 @@ static struct {
 	int cached;		/* the table is that of the file below */
 	dev_t dev;
 	ino_t ino;
-	struct timespec mtime;
+	struct timespec mtime, ctime;	/* ctime: a rewrite in one tick */
 	off_t size;
 	char *text;
 	struct grant *g;
@@ -333,7 +333,9 @@ rights_load(void)
 	}
 	if (t.cached && t.dev == st.st_dev && t.ino == st.st_ino &&
 	    t.size == st.st_size && t.mtime.tv_sec == st.st_mtim.tv_sec &&
-	    t.mtime.tv_nsec == st.st_mtim.tv_nsec) {
+	    t.mtime.tv_nsec == st.st_mtim.tv_nsec &&
+	    t.ctime.tv_sec == st.st_ctim.tv_sec &&
+	    t.ctime.tv_nsec == st.st_ctim.tv_nsec) {
 		close(fd);
 		return 1;
 	}
@@ -382,6 +384,7 @@ rights_load(void)
 	t.ino = st.st_ino;
 	t.size = st.st_size;
 	t.mtime = st.st_mtim;
+	t.ctime = st.st_ctim;
 	return 1;
 fail:
 	forget();
