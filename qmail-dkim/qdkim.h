@@ -132,9 +132,7 @@ void chain_read(const char *hdr, size_t len, const struct link *given,
 
 /* rights.c: control/dkimrights, which injector may sign as which domain */
 struct who {
-	int injector;		/* the first link's, for the log */
-	uid_t uid;
-	struct chain c;		/* c.n 0: the one link above */
+	struct chain c;		/* who queued it: rights_who */
 	const char *envdom;	/* the envelope domain (for bounces: ours) */
 	int env_bounce;		/* the envelope sender is a bounce's */
 	char refused[256];	/* the first domain refused, for the log */

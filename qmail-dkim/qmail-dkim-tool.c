@@ -10,7 +10,10 @@
  *
  * Each prints what that command prints for the options the scripts give
  * (tool-key.c, tool-dns.c), and the scripts run it only where the command
- * itself is missing.  A failure is one line on stderr and exit 1.
+ * itself is missing.  A failure is one line on stderr and exit 1: the
+ * scripts' stderr, never qmail-send's report pipe, since qmail never
+ * runs this program (only qmail-dkim, qmail-dkimc and qmail-dkim-queue
+ * stand in for qmail's own, and they keep off stderr).
  */
 #include <stdio.h>
 #include <string.h>

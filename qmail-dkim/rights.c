@@ -408,8 +408,6 @@ rights_who(const char *hdr, size_t len, struct who *w)
 {
 	memset(w, 0, sizeof *w);
 	chain_read(hdr, len, given_set ? &given : NULL, &w->c);
-	w->injector = w->c.l[0].injector;
-	w->uid = w->c.l[0].uid;
 }
 
 /* qmail-dkim-queue: the message has no queue line yet; l injects it */
@@ -530,13 +528,6 @@ rights_check(struct who *w, const char *domain)
 	size_t i;
 	int ok = !w->c.overflow;
 
-	if (w->c.n == 0) {	/* made by hand: the one link above */
-		w->c.n = 1;
-		w->c.l[0].injector = w->injector;
-		w->c.l[0].uid = w->uid;
-		w->c.smtp = w->injector == INJ_NETWORK ? SMTP_REMOTE : 0;
-		w->env_bounce = w->injector == INJ_BOUNCE;
-	}
 	for (i = 0; ok && i < w->c.n; i++)
 		if (i + 1 == w->c.n || !forwarder(&w->c.l[i]))
 			ok = link_may(w, i, domain);
@@ -570,16 +561,15 @@ link_name(const struct link *l, char *buf, size_t size)
 void
 rights_name(const struct who *w, char *buf, size_t size)
 {
-	struct link top = { .injector = w->injector, .uid = w->uid };
-	size_t i, n, links = w->c.n ? w->c.n : 1;
+	size_t i, n;
 
-	n = link_name(w->c.n ? &w->c.l[0] : &top, buf, size);
+	n = link_name(&w->c.l[0], buf, size);
 	if (n < size && w->c.n == 1 && w->c.smtp == SMTP_LOOPBACK)
 		n += (size_t)(w->c.info[0] != '\0' ?
 		    snprintf(buf + n, size - n, " (this host, ident %s)",
 		    w->c.info) : snprintf(buf + n, size - n,
 		    " (this host, no ident)"));
-	for (i = 1; i < links && n + 3 < size; i++) {
+	for (i = 1; i < w->c.n && n + 3 < size; i++) {
 		memcpy(buf + n, " < ", 4);
 		n += 3;
 		n += link_name(&w->c.l[i], buf + n, size - n);

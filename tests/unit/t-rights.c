@@ -41,7 +41,7 @@ rights(const char *text)
 static int
 may(uid_t uid, const char *domain)
 {
-	struct who w = { .injector = INJ_UID, .uid = uid };
+	struct who w = { .c = { .n = 1, .l = { { INJ_UID, uid } } } };
 
 	return rights_check(&w, domain);
 }
@@ -77,7 +77,8 @@ main(void)
 	who_is("Received: (qmail 1 invoked by uid 5); ", "uid 5");
 	who_is("", "unknown");
 	rights_who(NULL, 0, &w);
-	ok(w.injector == INJ_UNKNOWN, "no first line: unknown");
+	ok(w.c.n == 1 && w.c.l[0].injector == INJ_UNKNOWN,
+	    "no first line: unknown");
 
 	snprintf(home, sizeof home, "/tmp/t-rights.%ld", (long)getpid());
 	snprintf(path, sizeof path, "%s/control", home);
@@ -103,14 +104,16 @@ main(void)
 	ok(!may(1007, "xexample.net"), "not a lookalike");
 	ok(may(0, "anything.example"), "*: any domain");
 	ok(!may(1009, "alice.example"), "no line, no domain");
-	w = (struct who){ .injector = INJ_UNKNOWN };
+	w = (struct who){ .c = { .n = 1, .l = { { INJ_UNKNOWN, 0 } } } };
 	ok(!rights_check(&w, "alice.example"), "unknown injector: nothing");
 	is_str(w.refused, "alice.example", "the refused domain is noted");
-	w = (struct who){ .injector = INJ_NETWORK, .envdom = "lists.bob.example" };
+	w = (struct who){ .c = { .n = 1, .l = { { INJ_NETWORK, 0 } },
+	    .smtp = SMTP_REMOTE }, .envdom = "lists.bob.example" };
 	ok(rights_check(&w, "lists.bob.example"), "network: the envelope domain");
 	ok(rights_check(&w, "bob.example"), "network: a parent of it");
 	ok(!rights_check(&w, "alice.example"), "network: no other");
-	w = (struct who){ .injector = INJ_BOUNCE, .envdom = NULL };
+	w = (struct who){ .c = { .n = 1, .l = { { INJ_BOUNCE, 0 } } },
+	    .env_bounce = 1 };
 	ok(!rights_check(&w, "bob.example"), "bounce without own domain: nothing");
 
 	ok(rights("1005: alice.example\nthis line has no colon\n") == -1 &&
